@@ -1,0 +1,81 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { RunEvent } from '@loom/shared';
+import { createLocalProvider, derivedIds, fetchHttpClient, runFlow, RunInputError, systemClock, type EventSink } from '@loom/engine';
+import { loadFlow, readTextFile, resolvePath } from '../load.js';
+import { EXIT, UsageError } from '../usage.js';
+import { describeEvent, formatValue } from '../format.js';
+
+export interface RunCommandOptions {
+  input?: string;
+  inputFile?: string;
+  json: boolean;
+  events?: string;
+  runId?: string;
+}
+
+export async function runCommand(file: string, options: RunCommandOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  const { compiled } = loadFlow(file);
+  const input = parseInput(options);
+  const eventsFile = options.events ? createWriteStream(resolvePath(options.events)) : undefined;
+  const sink = createCliSink(options.json, eventsFile, out);
+
+  const controller = new AbortController();
+  const cancel = () => {
+    if (!options.json) err('cancelling the run (Ctrl-C again to quit at once)');
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', cancel);
+  process.on('SIGTERM', cancel);
+  try {
+    const result = await runFlow(
+      compiled,
+      { clock: systemClock, ids: derivedIds, llm: new Map([['local', createLocalProvider()]]), http: fetchHttpClient, log: sink, signal: controller.signal },
+      { input, ...(options.runId !== undefined ? { runId: options.runId } : {}) },
+    );
+    if (!options.json) {
+      out('');
+      out(`run ${result.runId} ${result.status}${result.error ? `: ${result.error.message}` : ''}`);
+      if (result.output !== undefined) out(`output: ${formatValue(result.output, 2000)}`);
+      if (options.events) out(`events saved to ${options.events}`);
+    }
+    return result.status === 'succeeded' ? EXIT.ok : EXIT.runFailed;
+  } catch (error) {
+    if (error instanceof RunInputError) {
+      throw new UsageError(error.issues.map((issue) => `${file}: input node "${issue.nodeId}": ${issue.message}`).join('\n'));
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+    if (eventsFile) await new Promise((resolve) => eventsFile.end(resolve));
+  }
+}
+
+function parseInput(options: RunCommandOptions): unknown {
+  if (options.input !== undefined && options.inputFile !== undefined) throw new UsageError('give --input or --input-file, not both');
+  const [text, where] =
+    options.input !== undefined ? [options.input, '--input'] : options.inputFile !== undefined ? [readTextFile(options.inputFile), options.inputFile] : [undefined, ''];
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`${where}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** --json: every event as a line on stdout. Otherwise: a progress line per meaningful event. */
+function createCliSink(json: boolean, file: WriteStream | undefined, out: (line: string) => void): EventSink {
+  const started = new Map<string, number>();
+  return {
+    append(event: RunEvent) {
+      if (file) file.write(JSON.stringify(event) + '\n');
+      if (json) {
+        process.stdout.write(JSON.stringify(event) + '\n');
+        return;
+      }
+      const line = describeEvent(event, started);
+      if (line !== undefined) out(line);
+    },
+  };
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env -S npx tsx
+import { parseArgs } from 'node:util';
+import { createBuiltinSkillRegistry } from '@loom/engine';
+import { flowJsonSchema, runEventJsonSchema } from '@loom/shared';
+import { InvalidFlowError } from './load.js';
+import { EXIT, HELP, UsageError } from './usage.js';
+import { validateCommand } from './commands/validate.js';
+import { runCommand } from './commands/run.js';
+import { replayCommand } from './commands/replay.js';
+
+const out = (line: string) => process.stdout.write(line + '\n');
+const err = (line: string) => process.stderr.write(line + '\n');
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      input: { type: 'string' },
+      'input-file': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      events: { type: 'string' },
+      'run-id': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, file, ...extra] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    out(HELP);
+    return command === undefined && !values.help ? EXIT.invalid : EXIT.ok;
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const needFile = (what: string) => {
+    if (file === undefined) throw new UsageError(`${command} needs ${what}: pnpm flow ${command} <${what}>`);
+    return file;
+  };
+  switch (command) {
+    case 'validate':
+      return validateCommand(needFile('flow.json'), out);
+    case 'run':
+      return runCommand(
+        needFile('flow.json'),
+        {
+          json: values.json,
+          ...(values.input !== undefined ? { input: values.input } : {}),
+          ...(values['input-file'] !== undefined ? { inputFile: values['input-file'] } : {}),
+          ...(values.events !== undefined ? { events: values.events } : {}),
+          ...(values['run-id'] !== undefined ? { runId: values['run-id'] } : {}),
+        },
+        out,
+        err,
+      );
+    case 'replay':
+      return replayCommand(needFile('events.ndjson'), { json: values.json }, out);
+    case 'skills':
+      for (const skill of createBuiltinSkillRegistry().list()) out(`${skill.id.padEnd(16)} ${skill.effect === 'io' ? '(io)  ' : '      '}${skill.description}`);
+      return EXIT.ok;
+    case 'schema':
+      out(JSON.stringify(values.events ? runEventJsonSchema() : flowJsonSchema(), null, 2));
+      return EXIT.ok;
+    default:
+      throw new UsageError(`unknown command "${command}" (commands: validate, run, replay, skills, schema)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof InvalidFlowError || error instanceof UsageError) {
+      err(error.message);
+      process.exitCode = EXIT.invalid;
+    } else if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`${error.message}\n\n${HELP}`);
+      process.exitCode = EXIT.invalid;
+    } else {
+      err(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 70;
+    }
+  },
+);

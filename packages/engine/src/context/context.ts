@@ -1,0 +1,52 @@
+import type { RunEvent } from '@loom/shared';
+import type { LlmProvider } from '../llm/provider.js';
+
+/**
+ * Everything non-deterministic reaches the engine through this context: time, ids,
+ * models, the network, and where events go. Engine logic never calls `Date.now()`,
+ * `Math.random()` or `fetch` itself, so a run is a function of its flow, its input
+ * and the answers its context gave — which the event log records.
+ */
+export interface EngineContext {
+  clock: Clock;
+  ids: IdSource;
+  /** LLM providers by name: an agent's `model: "local/echo"` uses provider `local`. */
+  llm: ReadonlyMap<string, LlmProvider>;
+  http: HttpClient;
+  /** The event sink: every event of the run, in order. */
+  log: EventSink;
+  /** Aborting cancels the run. */
+  signal?: AbortSignal;
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Resolves after `ms`; rejects with the signal's reason when aborted first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface IdSource {
+  /** Id of a new run of `flowHash` with `input`. */
+  runId(flowHash: string, input: unknown): string;
+}
+
+export interface EventSink {
+  append(event: RunEvent): void;
+}
+
+/** The subset of `fetch` the engine uses, so tests and replays can answer requests. */
+export type HttpClient = (url: string, init: HttpRequestInit) => Promise<HttpResponse>;
+
+export interface HttpRequestInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  text(): Promise<string>;
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import type { RunEvent } from '@loom/shared';
+import type { Clock, EventSink, HttpClient, IdSource } from './context.js';
+import { canonicalJson } from '../graph/hash.js';
+
+/** Wall-clock time and real timers. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/**
+ * A clock whose time moves only when the run waits: sleeps resolve in order of their
+ * due time without real waiting. Golden tests use it so `ts` is reproducible too.
+ */
+export function createVirtualClock(start = Date.UTC(2026, 0, 1)): Clock & { pending(): number } {
+  let now = start;
+  let order = 0;
+  const timers: { due: number; order: number; resolve: () => void }[] = [];
+  let scheduled = false;
+  const advance = () => {
+    scheduled = false;
+    timers.sort((a, b) => a.due - b.due || a.order - b.order);
+    const next = timers.shift();
+    if (!next) return;
+    now = Math.max(now, next.due);
+    next.resolve();
+    if (timers.length > 0) schedule();
+  };
+  // setImmediate runs after pending promise callbacks, so every task that could
+  // start a sleep at the current time has done so before time moves on.
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(advance);
+    }
+  };
+  return {
+    now: () => now,
+    pending: () => timers.length,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const timer = { due: now + ms, order: order++, resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        } };
+        const onAbort = () => {
+          const i = timers.indexOf(timer);
+          if (i >= 0) timers.splice(i, 1);
+          reject(signal!.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        timers.push(timer);
+        schedule();
+      }),
+  };
+}
+
+/** Run ids derived from the flow and input: the same run gives the same log. */
+export const derivedIds: IdSource = {
+  runId: (flowHash, input) => 'run-' + createHash('sha256').update(flowHash).update(canonicalJson(input ?? null)).digest('hex').slice(0, 16),
+};
+
+/** Refuses every request: the default when a caller grants no network. */
+export const noNetwork: HttpClient = async (url) => {
+  throw Object.assign(new Error(`network access is not available in this context (request to ${url})`), { code: 'no_network', retryable: false });
+};
+
+/** Adapts the platform's `fetch`. */
+export const fetchHttpClient: HttpClient = async (url, init) => {
+  const response = await fetch(url, { method: init.method, headers: init.headers, body: init.body ?? null, signal: init.signal, redirect: 'manual' });
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  return { status: response.status, headers, text: () => response.text() };
+};
+
+/** Keeps every event in memory: for tests, the CLI and small runs. */
+export class MemorySink implements EventSink {
+  readonly events: RunEvent[] = [];
+  append(event: RunEvent): void {
+    this.events.push(event);
+  }
+}
+
+/** Sends each event to every listener; listeners are called synchronously, in order. */
+export class FanoutSink implements EventSink {
+  constructor(private readonly sinks: EventSink[]) {}
+  append(event: RunEvent): void {
+    for (const sink of this.sinks) sink.append(event);
+  }
+}

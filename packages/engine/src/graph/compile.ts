@@ -1,0 +1,130 @@
+import { parseFlow, type Flow, type FlowIssue, type FlowNode, type RetryPolicy, RetryPolicy as RetryPolicySchema } from '@loom/shared';
+import type { PrepareEnv, PreparedNode } from '../nodes/node-kind.js';
+import { BUILTIN_NODE_KINDS, type NodeKindRegistry } from '../nodes/registry.js';
+import { createBuiltinSkillRegistry, type SkillRegistry } from '../skills/registry.js';
+import { flowHash } from './hash.js';
+
+/**
+ * A flow turned into index-based arrays once, so a run does O(1) work per node and
+ * edge. Compile a flow once and run it many times.
+ */
+export interface CompiledFlow {
+  flow: Flow;
+  hash: string;
+  nodes: CompiledNode[];
+  edges: CompiledEdge[];
+  nodeIds: string[];
+  indexOf: ReadonlyMap<string, number>;
+  /** Input nodes in file order: the first tasks of every run. */
+  inputNodes: number[];
+  outputNodes: number[];
+}
+
+export interface CompiledNode {
+  index: number;
+  id: string;
+  node: FlowNode;
+  prepared: PreparedNode;
+  inEdges: number[];
+  outEdges: number[];
+  retry: RetryPolicy;
+  timeoutMs: number | undefined;
+  continueOnError: boolean;
+  /** Key of this node's value in the run output (output nodes). */
+  outputKey: string;
+}
+
+export interface CompiledEdge {
+  index: number;
+  from: number;
+  to: number;
+  fromPort: string | undefined;
+  /** Name of the value at the target: `toPort`, else the source node's id. */
+  key: string;
+  hasToPort: boolean;
+}
+
+export interface CompileOptions {
+  skills?: SkillRegistry;
+  kinds?: NodeKindRegistry;
+}
+
+export type CompileResult = { ok: true; compiled: CompiledFlow } | { ok: false; issues: FlowIssue[] };
+
+const NO_RETRY: RetryPolicy = RetryPolicySchema.parse({});
+
+/** Validates a parsed flow deeply (skills, parameters, expressions) and prepares it to run. */
+export function compileFlow(flow: Flow, options: CompileOptions = {}): CompileResult {
+  const skills = options.skills ?? defaultSkills();
+  const kinds = options.kinds ?? BUILTIN_NODE_KINDS;
+  const issues: FlowIssue[] = [];
+  const indexOf = new Map<string, number>();
+  flow.nodes.forEach((node, i) => indexOf.set(node.id, i));
+
+  const nodes: CompiledNode[] = flow.nodes.map((node, index) => {
+    const issue = (path: (string | number)[], message: string) => issues.push({ path: ['nodes', index, ...path], nodeId: node.id, message });
+    const kind = kinds[node.kind] as NodeKindRegistry[typeof node.kind] | undefined;
+    if (!kind) {
+      issue(['kind'], `node kind "${node.kind}" is not available in this engine`);
+    }
+    const prepare = kind?.prepare as ((n: FlowNode, env: PrepareEnv) => PreparedNode) | undefined;
+    const prepared = prepare ? prepare(node, { flow, skills, issue }) : unavailable;
+    return {
+      index,
+      id: node.id,
+      node,
+      prepared,
+      inEdges: [],
+      outEdges: [],
+      retry: node.retry ?? NO_RETRY,
+      timeoutMs: node.timeoutMs,
+      continueOnError: node.onError === 'continue',
+      outputKey: node.kind === 'output' ? (node.config.key ?? node.id) : node.id,
+    };
+  });
+
+  const edges: CompiledEdge[] = flow.edges.map((edge, index) => {
+    const from = indexOf.get(edge.from)!;
+    const to = indexOf.get(edge.to)!;
+    nodes[from]!.outEdges.push(index);
+    nodes[to]!.inEdges.push(index);
+    return { index, from, to, fromPort: edge.fromPort, key: edge.toPort ?? edge.from, hasToPort: edge.toPort !== undefined };
+  });
+
+  const outputNodes = nodes.filter((n) => n.node.kind === 'output').map((n) => n.index);
+  const keys = new Map<string, string>();
+  for (const index of outputNodes) {
+    const node = nodes[index]!;
+    const other = keys.get(node.outputKey);
+    if (other !== undefined) issues.push({ path: ['nodes', index, 'config', 'key'], nodeId: node.id, message: `output key "${node.outputKey}" is also used by node "${other}"` });
+    keys.set(node.outputKey, node.id);
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    compiled: {
+      flow,
+      hash: flowHash(flow),
+      nodes,
+      edges,
+      nodeIds: nodes.map((n) => n.id),
+      indexOf,
+      inputNodes: nodes.filter((n) => n.node.kind === 'input').map((n) => n.index),
+      outputNodes,
+    },
+  };
+}
+
+/** Parses, migrates and compiles a flow document: every problem, located. */
+export function validateFlow(doc: unknown, options: CompileOptions = {}): CompileResult {
+  const parsed = parseFlow(doc);
+  if (!parsed.ok) return parsed;
+  return compileFlow(parsed.flow, options);
+}
+
+const unavailable: PreparedNode = { effect: 'pure', inputMode: 'value', execute: () => ({ output: null }) };
+
+let builtinSkills: SkillRegistry | undefined;
+function defaultSkills(): SkillRegistry {
+  return (builtinSkills ??= createBuiltinSkillRegistry());
+}

@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+import type { Flow } from '@loom/shared';
+
+/** JSON with object keys sorted, so equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(v).sort()) sorted[key] = (v as Record<string, unknown>)[key];
+    return sorted;
+  });
+}
+
+/** sha-256 of the flow's canonical JSON, minus what does not change behaviour (positions). */
+export function flowHash(flow: Flow): string {
+  const behaviour = { ...flow, nodes: flow.nodes.map(({ position: _position, ...node }) => node) };
+  return 'sha256:' + createHash('sha256').update(canonicalJson(behaviour)).digest('hex');
+}

@@ -1,0 +1,57 @@
+import type { FlowIssue, InputField } from '@loom/shared';
+import type { CompiledFlow } from './compile.js';
+
+/**
+ * Checks a run's input against the fields its input nodes declare, before the run
+ * starts: `missing required input "text" (input node "in")`.
+ */
+export function checkRunInput(compiled: CompiledFlow, input: unknown): FlowIssue[] {
+  const issues: FlowIssue[] = [];
+  for (const index of compiled.inputNodes) {
+    const node = compiled.nodes[index]!.node;
+    if (node.kind !== 'input') continue;
+    const fields = Object.entries(node.config.fields);
+    if (fields.length === 0) continue;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      issues.push({ path: [], nodeId: node.id, message: `the run input must be an object with ${fields.map(([n]) => `"${n}"`).join(', ')}` });
+      continue;
+    }
+    const record = input as Record<string, unknown>;
+    for (const [name, field] of fields) {
+      const value = record[name];
+      if (value === undefined) {
+        if (field.required && field.default === undefined) issues.push({ path: [name], nodeId: node.id, message: `missing required input "${name}"` });
+        continue;
+      }
+      if (!matchesType(value, field.type)) {
+        issues.push({ path: [name], nodeId: node.id, message: `input "${name}" must be ${article(field.type)}, got ${describe(value)}` });
+      }
+    }
+  }
+  return issues;
+}
+
+function matchesType(value: unknown, type: InputField['type']): boolean {
+  switch (type) {
+    case 'any':
+      return true;
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'integer':
+      return Number.isInteger(value);
+    default:
+      return typeof value === type;
+  }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `${article(typeof value)} (${JSON.stringify(value).slice(0, 40)})`;
+}

@@ -1,0 +1,17 @@
+export type { EngineContext, Clock, IdSource, EventSink, HttpClient, HttpRequestInit, HttpResponse } from './context/context.js';
+export { systemClock, createVirtualClock, derivedIds, noNetwork, fetchHttpClient, MemorySink, FanoutSink } from './context/defaults.js';
+export { NodeError, toRunError } from './errors.js';
+export { compileFlow, validateFlow, type CompiledFlow, type CompiledNode, type CompiledEdge, type CompileOptions, type CompileResult } from './graph/compile.js';
+export { checkRunInput } from './graph/input.js';
+export { flowHash, canonicalJson } from './graph/hash.js';
+export { runFlow, RunInputError, type RunOptions, type RunResult } from './scheduler/loop.js';
+export { retryDelay } from './scheduler/plan.js';
+export type { NodeKindDefinition, PreparedNode, NodeExecution, NodeResult, PrepareEnv, IncomingValue } from './nodes/node-kind.js';
+export { BUILTIN_NODE_KINDS, type NodeKindRegistry } from './nodes/registry.js';
+export { SkillRegistry, BUILTIN_SKILLS, createBuiltinSkillRegistry } from './skills/registry.js';
+export { defineSkill, SkillParamError, type SkillDefinition, type SkillInstance, type SkillExecution } from './skills/skill.js';
+export { hostAllowed } from './skills/io.js';
+export type { LlmProvider, LlmRequest, LlmResult, LlmToolCall, LlmToolSpec } from './llm/provider.js';
+export { createLocalProvider, LOCAL_PROVIDER_NOTICE } from './llm/local.js';
+export { compileExpression, type CompiledExpression, type ExpressionScope } from './expressions/jsonata.js';
+export { compileTemplate } from './expressions/template.js';

@@ -1,0 +1,59 @@
+import type { Flow, FlowSettings, NodeKind, NodeOf, RunEventBody } from '@loom/shared';
+import type { EngineContext } from '../context/context.js';
+import type { ExpressionScope } from '../expressions/jsonata.js';
+import type { SkillRegistry } from '../skills/registry.js';
+
+/**
+ * How one kind of node behaves. Every kind, from a pass-through skill to an
+ * orchestration pattern, runs on the same scheduler through this interface.
+ */
+export interface NodeKindDefinition<K extends NodeKind = NodeKind> {
+  kind: K;
+  /**
+   * Checks what the schema cannot (a skill exists, its parameters, expressions compile)
+   * and prepares the node once per flow. Problems go to `env.issue`, not exceptions.
+   */
+  prepare(node: NodeOf<K>, env: PrepareEnv): PreparedNode;
+}
+
+export interface PrepareEnv {
+  flow: Flow;
+  skills: SkillRegistry;
+  /** Reports a problem at `path` inside the node (e.g. `['config', 'params', 'url']`). */
+  issue(path: (string | number)[], message: string): void;
+}
+
+export interface PreparedNode {
+  /** `io` nodes reach outside the engine; replays answer them from the log. */
+  effect: 'pure' | 'io';
+  /** `list` gives the node every incoming value as `{ key, value }` in edge order (merge). */
+  inputMode: 'value' | 'list';
+  execute(execution: NodeExecution): NodeResult | Promise<NodeResult>;
+}
+
+export interface NodeExecution {
+  runId: string;
+  nodeId: string;
+  /** `<nodeId>/<attempt>`, unique within the run and the same in every replay of it. */
+  taskId: string;
+  attempt: number;
+  input: unknown;
+  signal: AbortSignal;
+  context: EngineContext;
+  settings: FlowSettings;
+  scope: ExpressionScope;
+  /** Appends an event to the run's log (`v`, `runId`, `seq` and `ts` are added). */
+  emit(body: RunEventBody): void;
+}
+
+export interface NodeResult {
+  output: unknown;
+  /** Output ports that get the output; absent sends it to every edge without a port. */
+  ports?: string[];
+}
+
+/** A value arriving at a `list`-mode node: `key` is the edge's `toPort` or the source node's id. */
+export interface IncomingValue {
+  key: string;
+  value: unknown;
+}

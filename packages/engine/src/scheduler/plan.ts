@@ -1,0 +1,174 @@
+import type { RunError } from '@loom/shared';
+import type { CompiledFlow } from '../graph/compile.js';
+import type { IncomingValue } from '../nodes/node-kind.js';
+
+/**
+ * The scheduler's pure half: which nodes are ready (`takeReady`) and how a finished
+ * node changes that (`applyOutcome`). No I/O, no clock, no promises: given the same
+ * outcomes in the same order it makes the same decisions, which is what lets a log
+ * replay exactly. State is updated in place: an immutable copy per step would make
+ * a 10,000-node chain quadratic.
+ */
+
+export const NodePhase = {
+  pending: 0,
+  ready: 1,
+  running: 2,
+  succeeded: 3,
+  failed: 4,
+  skipped: 5,
+  cancelled: 6,
+} as const;
+export type NodePhase = (typeof NodePhase)[keyof typeof NodePhase];
+
+const EDGE_UNRESOLVED = 0;
+const EDGE_ACTIVE = 1;
+const EDGE_DEAD = 2;
+
+export interface SchedulerState {
+  phase: Uint8Array;
+  /** Latest attempt per node. */
+  attempt: Uint16Array;
+  /** Incoming edges not yet resolved, per node. */
+  unresolved: Int32Array;
+  /** Incoming edges that carry a value, per node. */
+  activeInputs: Int32Array;
+  edgeState: Uint8Array;
+  edgeValue: unknown[];
+  output: unknown[];
+  /** FIFO of ready nodes; `readyHead` is the next to start. */
+  ready: number[];
+  readyHead: number;
+}
+
+export type Outcome =
+  | { kind: 'succeeded'; output: unknown; ports: string[] | undefined }
+  /** A failure the flow handles: the node sends `{ error }` out of its `error` port. */
+  | { kind: 'failed'; error: RunError };
+
+export function createSchedulerState(compiled: CompiledFlow): SchedulerState {
+  const nodeCount = compiled.nodes.length;
+  const unresolved = new Int32Array(nodeCount);
+  for (const node of compiled.nodes) unresolved[node.index] = node.inEdges.length;
+  const phase = new Uint8Array(nodeCount);
+  for (const index of compiled.inputNodes) phase[index] = NodePhase.ready;
+  return {
+    phase,
+    attempt: new Uint16Array(nodeCount),
+    unresolved,
+    activeInputs: new Int32Array(nodeCount),
+    edgeState: new Uint8Array(compiled.edges.length),
+    edgeValue: new Array<unknown>(compiled.edges.length),
+    output: new Array<unknown>(nodeCount),
+    ready: [...compiled.inputNodes],
+    readyHead: 0,
+  };
+}
+
+/** The next ready nodes, at most `capacity`, in the order they became ready; marks them running. */
+export function takeReady(state: SchedulerState, capacity: number): number[] {
+  const taken: number[] = [];
+  while (taken.length < capacity && state.readyHead < state.ready.length) {
+    const index = state.ready[state.readyHead++]!;
+    state.phase[index] = NodePhase.running;
+    taken.push(index);
+  }
+  if (state.readyHead === state.ready.length && state.readyHead > 1024) {
+    state.ready = [];
+    state.readyHead = 0;
+  }
+  return taken;
+}
+
+export function hasReady(state: SchedulerState): boolean {
+  return state.readyHead < state.ready.length;
+}
+
+/** What a node receives: the run input, its one upstream value, or values by key. */
+export function collectInput(compiled: CompiledFlow, state: SchedulerState, index: number, runInput: unknown): unknown {
+  const node = compiled.nodes[index]!;
+  const inEdges = node.inEdges;
+  if (node.prepared.inputMode === 'list') {
+    const values: IncomingValue[] = [];
+    for (const e of inEdges) if (state.edgeState[e] === EDGE_ACTIVE) values.push({ key: compiled.edges[e]!.key, value: state.edgeValue[e] });
+    return values;
+  }
+  if (inEdges.length === 0) return runInput;
+  if (inEdges.length === 1 && !compiled.edges[inEdges[0]!]!.hasToPort) return state.edgeValue[inEdges[0]!];
+  const values: Record<string, unknown> = {};
+  for (const e of inEdges) values[compiled.edges[e]!.key] = state.edgeValue[e];
+  return values;
+}
+
+/**
+ * Folds a finished node into the state: resolves its outgoing edges (a value on the
+ * ports it chose, nothing on the others), queues nodes whose inputs are all resolved,
+ * and skips nodes that can no longer run. Returns the skipped nodes, in order.
+ *
+ * A node runs when every incoming edge carries a value; a `list`-mode node (merge)
+ * runs when at least one does. A node that cannot run is skipped, and so, in turn, are
+ * nodes that depended on it: a router's untaken branch is skipped up to the merge.
+ */
+export function applyOutcome(compiled: CompiledFlow, state: SchedulerState, index: number, outcome: Outcome): number[] {
+  const skipped: number[] = [];
+  let ports: string[] | undefined;
+  let value: unknown;
+  if (outcome.kind === 'succeeded') {
+    state.phase[index] = NodePhase.succeeded;
+    state.output[index] = outcome.output;
+    ports = outcome.ports;
+    value = outcome.output;
+  } else {
+    state.phase[index] = NodePhase.failed;
+    ports = ['error'];
+    value = { error: outcome.error };
+  }
+  const worklist: number[] = [];
+  resolveOutgoing(index, ports, value);
+  while (worklist.length > 0) {
+    const target = worklist.pop()!;
+    resolveOutgoing(target, [], undefined);
+  }
+  return skipped;
+
+  function resolveOutgoing(from: number, chosen: string[] | undefined, carried: unknown): void {
+    for (const e of compiled.nodes[from]!.outEdges) {
+      const edge = compiled.edges[e]!;
+      const active = chosen === undefined ? edge.fromPort === undefined : edge.fromPort !== undefined && chosen.includes(edge.fromPort);
+      state.edgeState[e] = active ? EDGE_ACTIVE : EDGE_DEAD;
+      const to = edge.to;
+      if (active) {
+        state.edgeValue[e] = carried;
+        state.activeInputs[to]! += 1;
+      }
+      if (--state.unresolved[to]! > 0) continue;
+      const target = compiled.nodes[to]!;
+      const runs = target.prepared.inputMode === 'list' ? state.activeInputs[to]! > 0 : state.activeInputs[to] === target.inEdges.length;
+      if (runs) {
+        state.phase[to] = NodePhase.ready;
+        state.ready.push(to);
+      } else {
+        state.phase[to] = NodePhase.skipped;
+        skipped.push(to);
+        worklist.push(to);
+      }
+    }
+  }
+}
+
+/** Wait before attempt `attempt + 1`: exponential, capped, with jitter derived from the task id. */
+export function retryDelay(policy: { backoffMs: number; factor: number; maxBackoffMs: number; jitter: number }, attempt: number, taskId: string): number {
+  const base = Math.min(policy.maxBackoffMs, policy.backoffMs * policy.factor ** (attempt - 1));
+  if (policy.jitter === 0) return Math.round(base);
+  return Math.round(base * (1 - policy.jitter * unitHash(taskId)));
+}
+
+/** FNV-1a of `text` mapped to [0, 1): a reproducible stand-in for randomness. */
+function unitHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 0x100000000;
+}

@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import type { FlowSettings } from '@loom/shared';
+import type { EngineContext } from '../context/context.js';
+import type { ExpressionScope } from '../expressions/jsonata.js';
+
+/**
+ * A skill is a reusable unit of work with typed parameters: a node of kind `skill`
+ * runs one, an agent offers them to its model as tools, and the chain-of-skills
+ * pattern strings them together.
+ */
+export interface SkillDefinition<P = unknown> {
+  id: string;
+  title: string;
+  description: string;
+  category: 'data' | 'text' | 'network' | 'control';
+  /** Validates the node's `config.params`; paths in its errors locate the bad field. */
+  params: z.ZodType<P>;
+  /**
+   * `io` skills reach outside the engine (network, time); replays answer them from
+   * the log. `pure` skills depend on their input and parameters only.
+   */
+  effect: 'pure' | 'io';
+  /** Done once per flow, not per run: compile expressions, resolve options. */
+  prepare(params: P): SkillInstance;
+}
+
+export interface SkillInstance {
+  run(input: unknown, execution: SkillExecution): unknown;
+}
+
+export interface SkillExecution {
+  signal: AbortSignal;
+  scope: ExpressionScope;
+  context: EngineContext;
+  settings: FlowSettings;
+}
+
+/** A parameter problem found while preparing, located inside `params`. */
+export class SkillParamError extends Error {
+  constructor(
+    message: string,
+    readonly path: (string | number)[],
+  ) {
+    super(message);
+    this.name = 'SkillParamError';
+  }
+}
+
+/** Declares a skill with its parameter type inferred from the schema. */
+export function defineSkill<S extends z.ZodType>(definition: Omit<SkillDefinition<z.output<S>>, 'params'> & { params: S }): SkillDefinition<z.output<S>> {
+  return definition as SkillDefinition<z.output<S>>;
+}

@@ -1,0 +1,199 @@
+import type { NodeStatus, RunError, RunEvent, RunStatus, TokenUsage } from './schema.js';
+
+export interface NodeState {
+  status: NodeStatus;
+  /** Attempt of the latest status; 0 while pending. */
+  attempt: number;
+  output?: unknown;
+  error?: RunError;
+  /** Ports that received the output, when not all of them. */
+  ports?: string[];
+  /** Set while a failed attempt waits for its retry. */
+  retryInMs?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** seq of the last event that changed this node. */
+  lastSeq: number;
+}
+
+export interface TaskState {
+  taskId: string;
+  nodeId: string;
+  parentTaskId?: string;
+  assignee: string;
+  status: 'running' | 'succeeded' | 'failed';
+  input?: unknown;
+  output?: unknown;
+  error?: RunError;
+  assignedAt: number;
+  finishedAt?: number;
+}
+
+export interface SupervisionEntry {
+  seq: number;
+  ts: number;
+  nodeId: string;
+  step: number;
+  state: string;
+  agent: string;
+  action: string;
+  assessment: string;
+  metrics: Record<string, number>;
+}
+
+export interface RunState {
+  runId: string;
+  flowId: string;
+  flowHash: string;
+  parentRunId?: string;
+  /** `running` until `run.finished`; `pending` before any event. */
+  status: 'pending' | 'running' | RunStatus;
+  input?: unknown;
+  output?: unknown;
+  error?: RunError;
+  startedAt?: number;
+  finishedAt?: number;
+  lastSeq: number;
+  nodes: Record<string, NodeState>;
+  tasks: Record<string, TaskState>;
+  llm: { calls: number; tokens: TokenUsage; costUsd: number };
+  toolCalls: number;
+  supervision: SupervisionEntry[];
+  /** Latest metrics per node id; `run` holds run-wide metrics. */
+  metrics: Record<string, Record<string, number>>;
+}
+
+/** Thrown when a log cannot be a run's log: a gap in `seq`, events of another run, events after the end. */
+export class RunLogError extends Error {
+  constructor(
+    message: string,
+    /** Position of the offending event in the list (0-based). */
+    readonly index: number,
+  ) {
+    super(message);
+    this.name = 'RunLogError';
+  }
+}
+
+export function createRunState(): RunState {
+  return {
+    runId: '',
+    flowId: '',
+    flowHash: '',
+    status: 'pending',
+    lastSeq: 0,
+    nodes: Object.create(null) as Record<string, NodeState>,
+    tasks: Object.create(null) as Record<string, TaskState>,
+    llm: { calls: 0, tokens: { input: 0, output: 0 }, costUsd: 0 },
+    toolCalls: 0,
+    supervision: [],
+    metrics: Object.create(null) as Record<string, Record<string, number>>,
+  };
+}
+
+/**
+ * Folds one event into `state`, in place. In-place keeps a 100,000-event replay linear;
+ * callers that need immutable snapshots (a React store) copy what they render.
+ * Throws `RunLogError` when the event cannot follow the state.
+ */
+export function applyRunEvent(state: RunState, event: RunEvent, index = state.lastSeq): RunState {
+  if (event.seq !== state.lastSeq + 1) {
+    throw new RunLogError(`expected seq ${state.lastSeq + 1}, got ${event.seq} (${event.type})`, index);
+  }
+  if (state.status === 'pending') {
+    if (event.type !== 'run.started') throw new RunLogError(`a run log must begin with run.started, got ${event.type}`, index);
+  } else if (event.runId !== state.runId) {
+    throw new RunLogError(`event of run "${event.runId}" in the log of run "${state.runId}"`, index);
+  } else if (state.status !== 'running') {
+    throw new RunLogError(`${event.type} after run.finished`, index);
+  }
+  state.lastSeq = event.seq;
+
+  switch (event.type) {
+    case 'run.started': {
+      state.runId = event.runId;
+      state.flowId = event.flowId;
+      state.flowHash = event.flowHash;
+      if (event.parentRunId !== undefined) state.parentRunId = event.parentRunId;
+      state.status = 'running';
+      state.input = event.input;
+      state.startedAt = event.ts;
+      for (const nodeId of event.nodeIds) state.nodes[nodeId] = { status: 'pending', attempt: 0, lastSeq: event.seq };
+      break;
+    }
+    case 'node.status': {
+      const previous = state.nodes[event.nodeId];
+      const node: NodeState = { status: event.status, attempt: event.attempt, lastSeq: event.seq };
+      const startedAt = event.status === 'running' ? (previous?.status === 'failed' ? previous.startedAt : event.ts) : previous?.startedAt;
+      if (startedAt !== undefined) node.startedAt = startedAt;
+      if (event.status !== 'running' && event.status !== 'pending') node.finishedAt = event.ts;
+      if (event.output !== undefined) node.output = event.output;
+      if (event.error !== undefined) node.error = event.error;
+      if (event.ports !== undefined) node.ports = event.ports;
+      if (event.retryInMs !== undefined) node.retryInMs = event.retryInMs;
+      state.nodes[event.nodeId] = node;
+      break;
+    }
+    case 'task.assigned': {
+      const task: TaskState = { taskId: event.taskId, nodeId: event.nodeId, assignee: event.assignee, status: 'running', assignedAt: event.ts };
+      if (event.parentTaskId !== undefined) task.parentTaskId = event.parentTaskId;
+      if (event.input !== undefined) task.input = event.input;
+      state.tasks[event.taskId] = task;
+      break;
+    }
+    case 'task.succeeded':
+    case 'task.failed': {
+      const task = state.tasks[event.taskId];
+      if (!task) throw new RunLogError(`${event.type} for unknown task "${event.taskId}"`, index);
+      task.finishedAt = event.ts;
+      if (event.type === 'task.succeeded') {
+        task.status = 'succeeded';
+        if (event.output !== undefined) task.output = event.output;
+      } else {
+        task.status = 'failed';
+        task.error = event.error;
+      }
+      break;
+    }
+    case 'llm.request':
+      break;
+    case 'llm.response': {
+      state.llm.calls += 1;
+      state.llm.tokens.input += event.tokens.input;
+      state.llm.tokens.output += event.tokens.output;
+      state.llm.costUsd += event.costUsd ?? 0;
+      break;
+    }
+    case 'tool.call':
+      state.toolCalls += 1;
+      break;
+    case 'supervision.entry': {
+      const { nodeId, step, state: machineState, agent, action, assessment, metrics, seq, ts } = event;
+      state.supervision.push({ seq, ts, nodeId, step, state: machineState, agent, action, assessment, metrics });
+      break;
+    }
+    case 'metrics':
+      state.metrics[event.nodeId ?? 'run'] = { ...state.metrics[event.nodeId ?? 'run'], ...event.values };
+      break;
+    case 'run.finished': {
+      state.status = event.status;
+      state.finishedAt = event.ts;
+      if (event.output !== undefined) state.output = event.output;
+      if (event.error !== undefined) state.error = event.error;
+      break;
+    }
+    default: {
+      const unknownEvent: never = event;
+      throw new RunLogError(`unknown event type ${JSON.stringify((unknownEvent as { type: unknown }).type)}`, index);
+    }
+  }
+  return state;
+}
+
+/** The run's state after `events`, which must be the log from its first event on. */
+export function reduceRun(events: Iterable<RunEvent>): RunState {
+  const state = createRunState();
+  let index = 0;
+  for (const event of events) applyRunEvent(state, event, index++);
+  return state;
+}

@@ -1,0 +1,187 @@
+import { z } from 'zod';
+
+/**
+ * A run is an append-only log of these events. Run state is `reduceRun(events)`,
+ * on the server, in the browser and in the CLI alike. Every effect's result is in
+ * the log, so a replay needs nothing else.
+ *
+ * Events carry no durations: those come from `ts` differences, so two runs of the
+ * same flow and input give logs that are byte-identical apart from `ts`.
+ */
+export const RUN_EVENT_VERSION = 1 as const;
+
+export const NodeStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']);
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
+export const RunStatus = z.enum(['succeeded', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const RunError = z.object({
+  message: z.string(),
+  /** Stable machine-readable reason: `timeout`, `cancelled`, `http_status`, `validation`... */
+  code: z.string().optional(),
+  nodeId: z.string().optional(),
+  /** Whether trying again could succeed (used by retry policies). */
+  retryable: z.boolean().optional(),
+});
+export type RunError = z.infer<typeof RunError>;
+
+const base = {
+  v: z.literal(RUN_EVENT_VERSION),
+  runId: z.string(),
+  /** 1, 2, 3, ... per run, without gaps. */
+  seq: z.number().int().positive(),
+  /** Epoch milliseconds from the run's injected clock. */
+  ts: z.number(),
+};
+
+export const RunStartedEvent = z.object({
+  ...base,
+  type: z.literal('run.started'),
+  flowId: z.string(),
+  /** sha-256 of the flow's canonical JSON: replays check they use the same flow. */
+  flowHash: z.string(),
+  /** Every node of the flow, in file order; all start `pending`. */
+  nodeIds: z.array(z.string()),
+  input: z.unknown(),
+  parentRunId: z.string().optional(),
+});
+
+export const NodeStatusEvent = z.object({
+  ...base,
+  type: z.literal('node.status'),
+  nodeId: z.string(),
+  status: NodeStatus,
+  attempt: z.number().int().min(0),
+  output: z.unknown().optional(),
+  error: RunError.optional(),
+  /** Set on a failed attempt that will be retried: the wait before the next one. */
+  retryInMs: z.number().int().min(0).optional(),
+  /** Output ports that received the output (routers, `error`); absent means all. */
+  ports: z.array(z.string()).optional(),
+});
+
+export const TaskAssignedEvent = z.object({
+  ...base,
+  type: z.literal('task.assigned'),
+  taskId: z.string(),
+  nodeId: z.string(),
+  parentTaskId: z.string().optional(),
+  /** Who runs it: a worker, an agent, a subagent, a skill instance. */
+  assignee: z.string(),
+  input: z.unknown().optional(),
+});
+
+export const TaskSucceededEvent = z.object({
+  ...base,
+  type: z.literal('task.succeeded'),
+  taskId: z.string(),
+  nodeId: z.string(),
+  output: z.unknown().optional(),
+});
+
+export const TaskFailedEvent = z.object({
+  ...base,
+  type: z.literal('task.failed'),
+  taskId: z.string(),
+  nodeId: z.string(),
+  error: RunError,
+});
+
+export const ChatMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  content: z.string(),
+  /** On assistant messages: the tools the model asked for. */
+  toolCalls: z.array(z.object({ id: z.string(), name: z.string(), args: z.unknown() })).optional(),
+  /** On tool messages: which call this answers. */
+  toolCallId: z.string().optional(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const LlmRequestEvent = z.object({
+  ...base,
+  type: z.literal('llm.request'),
+  callId: z.string(),
+  nodeId: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  messages: z.array(ChatMessage),
+  tools: z.array(z.string()).optional(),
+});
+
+export const TokenUsage = z.object({ input: z.number().int().min(0), output: z.number().int().min(0) });
+export type TokenUsage = z.infer<typeof TokenUsage>;
+
+export const LlmResponseEvent = z.object({
+  ...base,
+  type: z.literal('llm.response'),
+  callId: z.string(),
+  nodeId: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  content: z.string(),
+  toolCalls: z.array(z.object({ id: z.string(), name: z.string(), args: z.unknown() })).optional(),
+  tokens: TokenUsage,
+  costUsd: z.number().min(0).optional(),
+  error: RunError.optional(),
+});
+
+export const ToolCallEvent = z.object({
+  ...base,
+  type: z.literal('tool.call'),
+  callId: z.string(),
+  nodeId: z.string(),
+  tool: z.string(),
+  args: z.unknown(),
+  result: z.unknown().optional(),
+  error: RunError.optional(),
+});
+
+export const SupervisionEntryEvent = z.object({
+  ...base,
+  type: z.literal('supervision.entry'),
+  nodeId: z.string(),
+  step: z.number().int().min(0),
+  state: z.string(),
+  agent: z.string(),
+  action: z.string(),
+  assessment: z.string(),
+  metrics: z.record(z.string(), z.number()),
+});
+
+export const MetricsEvent = z.object({
+  ...base,
+  type: z.literal('metrics'),
+  /** Absent for run-wide metrics. */
+  nodeId: z.string().optional(),
+  values: z.record(z.string(), z.number()),
+});
+
+export const RunFinishedEvent = z.object({
+  ...base,
+  type: z.literal('run.finished'),
+  status: RunStatus,
+  output: z.unknown().optional(),
+  error: RunError.optional(),
+});
+
+export const RunEvent = z.discriminatedUnion('type', [
+  RunStartedEvent,
+  NodeStatusEvent,
+  TaskAssignedEvent,
+  TaskSucceededEvent,
+  TaskFailedEvent,
+  LlmRequestEvent,
+  LlmResponseEvent,
+  ToolCallEvent,
+  SupervisionEntryEvent,
+  MetricsEvent,
+  RunFinishedEvent,
+]);
+export type RunEvent = z.infer<typeof RunEvent>;
+export type RunEventType = RunEvent['type'];
+export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+/** An event before the log gives it `v`, `runId`, `seq` and `ts`. */
+export type RunEventBody<T extends RunEventType = RunEventType> = T extends RunEventType
+  ? Omit<RunEventOf<T>, 'v' | 'runId' | 'seq' | 'ts'>
+  : never;

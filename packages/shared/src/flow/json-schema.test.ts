@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { flowJsonSchema, runEventJsonSchema } from './json-schema.js';
+import { NODE_KINDS } from './schema.js';
+
+interface SchemaNode {
+  type?: string;
+  const?: unknown;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  additionalProperties?: unknown;
+  items?: SchemaNode;
+  oneOf?: SchemaNode[];
+}
+
+const EVENT_TYPES = [
+  'run.started',
+  'node.status',
+  'task.assigned',
+  'task.succeeded',
+  'task.failed',
+  'llm.request',
+  'llm.response',
+  'tool.call',
+  'supervision.entry',
+  'metrics',
+  'run.finished',
+];
+
+describe('flowJsonSchema', () => {
+  const schema = flowJsonSchema() as SchemaNode & Record<string, unknown>;
+  const nodeVariants = schema.properties!['nodes']!.items!.oneOf!;
+
+  it('is a draft 2020-12 object schema with an id and a title', () => {
+    expect(schema).toMatchObject({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: 'https://loom.dev/schemas/flow.v1.json',
+      title: expect.stringContaining('version 1'),
+      type: 'object',
+    });
+  });
+
+  it('is plain JSON, so it can be written to a file as is', () => {
+    expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);
+  });
+
+  it('describes the top-level fields and refuses others, like the parser', () => {
+    expect(Object.keys(schema.properties!)).toEqual(['version', 'id', 'name', 'description', 'settings', 'nodes', 'edges']);
+    expect(schema.properties!['version']).toMatchObject({ const: 1 });
+    expect(schema.properties!['nodes']!.type).toBe('array');
+    expect(schema.properties!['edges']!.type).toBe('array');
+    expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('requires what an author must write and leaves defaulted fields optional', () => {
+    expect([...schema.required!].sort()).toEqual(['edges', 'id', 'name', 'nodes', 'version']);
+    expect(schema.properties!['settings']!.required ?? []).not.toContain('concurrency');
+  });
+
+  it('has one variant per node kind, told apart by a constant kind', () => {
+    expect(nodeVariants.map((variant) => variant.properties!['kind']!.const)).toEqual([...NODE_KINDS]);
+    for (const variant of nodeVariants) {
+      expect(variant.required).toEqual(expect.arrayContaining(['id', 'kind']));
+      expect(variant.additionalProperties).toBe(false);
+    }
+    const text = JSON.stringify(schema);
+    for (const kind of NODE_KINDS) expect(text).toContain(`"const":"${kind}"`);
+  });
+
+  it('requires config only for the kinds that have no default config', () => {
+    const needsConfig = nodeVariants.filter((variant) => variant.required!.includes('config')).map((variant) => variant.properties!['kind']!.const);
+    expect(needsConfig).toEqual(['skill', 'router', 'agent']);
+  });
+});
+
+describe('runEventJsonSchema', () => {
+  const schema = runEventJsonSchema() as SchemaNode & Record<string, unknown>;
+
+  it('is a draft 2020-12 schema with an id', () => {
+    expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'https://loom.dev/schemas/run-event.v1.json' });
+  });
+
+  it('lists all 11 event types, each with the common fields required', () => {
+    const variants = schema.oneOf!;
+    expect(variants.map((variant) => variant.properties!['type']!.const)).toEqual(EVENT_TYPES);
+    for (const variant of variants) {
+      expect(variant.required).toEqual(expect.arrayContaining(['v', 'runId', 'seq', 'ts', 'type']));
+      expect(variant.properties!['v']).toMatchObject({ const: 1 });
+    }
+  });
+});
