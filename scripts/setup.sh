@@ -21,11 +21,14 @@ ensure_pnpm() {
 }
 
 install_dependencies() {
-  # pnpm-workspace.yaml sets `reporter: silent` (for `pnpm flow --json`): show install progress.
+  # pnpm-workspace.yaml sets `reporter: silent` (for `pnpm flow --json`): show install progress,
+  # without cursor movements when the output goes to a CI log.
+  local reporter=append-only
+  [[ -t 1 ]] && reporter=default
   if [[ -f pnpm-lock.yaml ]]; then
-    pnpm install --frozen-lockfile --reporter=default
+    pnpm install --frozen-lockfile --reporter="$reporter"
   else
-    pnpm install --reporter=default
+    pnpm install --reporter="$reporter"
   fi
 }
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, platform, arch, totalmem } from 'node:os';
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RESULT_PREFIX, round } from './measure.js';
@@ -85,17 +85,27 @@ function runChild(job: Job): Promise<ChildOutcome> {
     JSON.stringify(job.params),
   ];
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, nodeArgs, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, nodeArgs, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderrTail = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    // Progress and errors from the child, shown in order with ours (pnpm may reorder two streams).
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      process.stdout.write(chunk);
+      stderrTail = (stderrTail + chunk).slice(-2_000);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), job.timeoutMs);
     const done = (error?: string) => {
       clearTimeout(timer);
       const seconds = round((performance.now() - started) / 1000, 1);
       const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
       for (const other of stdout.split('\n')) if (other && !other.startsWith(RESULT_PREFIX)) process.stdout.write(`  ${other}\n`);
-      if (error) return resolvePromise({ error, seconds });
+      if (error) {
+        const reason = /bench child failed: (.*)/.exec(stderrTail)?.[1];
+        return resolvePromise({ error: reason ? `${error}: ${reason}` : error, seconds });
+      }
       if (!line) return resolvePromise({ error: 'the child exited without a result', seconds });
       try {
         resolvePromise({ result: JSON.parse(line.slice(RESULT_PREFIX.length)) as Record<string, unknown>, seconds });
@@ -115,6 +125,7 @@ function runChild(job: Job): Promise<ChildOutcome> {
 async function main(): Promise<number> {
   const startedAt = new Date();
   const t0 = performance.now();
+  const loadStart = loadavg()[0]!;
   console.log(`loom bench${quick ? ' --quick' : ''}: ${selected.length} workload process(es), node ${process.version}, ${cpus().length} cpu(s)\n`);
   const workloads: Record<string, Record<string, unknown>> = {};
   const failures: { workload: string; label: string; error: string }[] = [];
@@ -141,7 +152,17 @@ async function main(): Promise<number> {
 
   const targets = evaluateTargets(workloads);
   const report = {
-    machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: platform(), arch: arch(), totalMemMb: Math.round(totalmem() / 1024 / 1024) },
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      platform: platform(),
+      arch: arch(),
+      totalMemMb: Math.round(totalmem() / 1024 / 1024),
+      /** 1-minute load average before and after: other work on the machine makes figures noisy. */
+      loadAvgStart: round(loadStart, 2),
+      loadAvgEnd: round(loadavg()[0]!, 2),
+    },
     date: startedAt.toISOString(),
     quick,
     durationSec: round((performance.now() - t0) / 1000, 1),

@@ -95,7 +95,7 @@ export class RssSampler {
 
   start(): void {
     this.kernel = resetHighWaterMark();
-    this.before = process.memoryUsage().rss;
+    this.before = process.memoryUsage.rss();
     this.max = this.before;
     this.count = 1;
     this.timer = setInterval(() => this.sample(), this.intervalMs);
@@ -103,7 +103,7 @@ export class RssSampler {
   }
 
   private sample(): void {
-    const rss = process.memoryUsage().rss;
+    const rss = process.memoryUsage.rss();
     this.count++;
     if (rss > this.max) this.max = rss;
   }
