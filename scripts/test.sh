@@ -31,7 +31,10 @@ fi
 step "typecheck" pnpm typecheck
 step "depcheck" pnpm depcheck
 step "depcheck self-test" node scripts/depcheck-selftest.mjs
-step "vitest" pnpm vitest
+vitest_report="$(mktemp)"
+trap 'rm -f "$vitest_report"' EXIT
+step "vitest" pnpm vitest --reporter=default --reporter=json --outputFile.json="$vitest_report"
+tests_passed="$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(r.numPassedTests)' "$vitest_report")"
 if [[ -f scripts/cli-smoke.sh ]]; then
   step "cli smoke" bash scripts/cli-smoke.sh
 fi
@@ -40,4 +43,6 @@ if [[ -f bench/src/main.ts ]]; then
 fi
 
 echo
-echo "$passed passed, 0 failed"
+echo "vitest: $tests_passed tests passed; checks: $passed steps passed"
+# One line for CI: the vitest tests plus the other checks (each step but vitest counts one).
+echo "$((tests_passed + passed - 1)) passed, 0 failed"

@@ -51,12 +51,12 @@ const jobs: Job[] = quick
       { workload: 'W5', label: 'W5 SQLite chain 1,000', params: { sizes: [1_000], repetitions: 1, nodesPerRepetition: 10_000 }, timeoutMs: 60_000 },
     ]
   : [
-      { workload: 'W1', label: 'W1 noop chain 100/1,000/10,000', params: { sizes: [100, 1_000, 10_000], repetitions: 3, nodesPerRepetition: 20_000 }, timeoutMs: 300_000 },
+      { workload: 'W1', label: 'W1 noop chain 100/1,000/10,000', params: { sizes: [100, 1_000, 10_000], repetitions: 3, nodesPerRepetition: 50_000 }, timeoutMs: 300_000 },
       { workload: 'W2', label: 'W2 fan-out 1,000', params: { branches: 1_000, delayMs: 10, repetitions: 3 }, timeoutMs: 300_000 },
       { workload: 'W3', label: 'W3 1,000 concurrent runs', params: { runs: 1_000, steps: 5, delayMs: 10, repetitions: 3 }, timeoutMs: 300_000 },
       { workload: 'W3', label: 'W3 10,000 concurrent runs', params: { runs: 10_000, steps: 5, delayMs: 10, repetitions: 2 }, timeoutMs: 300_000 },
-      { workload: 'W4', label: 'W4 streamed chain 1,000/10,000', params: { sizes: [1_000, 10_000], repetitions: 3, nodesPerRepetition: 20_000 }, timeoutMs: 300_000 },
-      { workload: 'W5', label: 'W5 SQLite chain 1,000/10,000', params: { sizes: [1_000, 10_000], repetitions: 3, nodesPerRepetition: 20_000 }, timeoutMs: 300_000 },
+      { workload: 'W4', label: 'W4 streamed chain 1,000/10,000', params: { sizes: [1_000, 10_000], repetitions: 3, nodesPerRepetition: 50_000 }, timeoutMs: 300_000 },
+      { workload: 'W5', label: 'W5 SQLite chain 1,000/10,000', params: { sizes: [1_000, 10_000], repetitions: 3, nodesPerRepetition: 50_000 }, timeoutMs: 300_000 },
     ];
 
 const selected = only ? jobs.filter((j) => only.includes(j.workload)) : jobs;

@@ -128,6 +128,8 @@ export class RssSampler {
 export interface Phase<T> {
   value: T;
   wallMs: number;
+  /** CPU time (user + system) of the whole process during the phase, ms: wall >> cpu means waiting (timers) or a busy machine. */
+  cpuMs: number;
   rss: RssReport;
 }
 
@@ -138,18 +140,22 @@ export async function measurePhase<T>(fn: () => Promise<T>): Promise<Phase<T>> {
   await sleepPromise(1);
   const sampler = new RssSampler(5);
   sampler.start();
+  const cpu0 = process.cpuUsage();
   const t0 = now();
   let value: T;
   let wallMs: number;
+  let cpuMs: number;
   let rss: RssReport;
   try {
     value = await fn();
     wallMs = now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    cpuMs = (cpu.user + cpu.system) / 1000;
   } finally {
     // Stop even on failure so the interval cannot keep the process alive.
     rss = sampler.stop();
   }
-  return { value, wallMs, rss };
+  return { value, wallMs, cpuMs, rss };
 }
 
 /** The worst (largest) RSS report of several phases. */

@@ -33,6 +33,8 @@ export interface ChainSizeResult {
   repetitions: number;
   /** Engine wall time per run, ms (median of repetitions). */
   wallMs: number;
+  /** Process CPU time per run during the engine phase, ms (median). */
+  cpuMs: number;
   /** Raw baseline (N sequential awaits) per run, ms (median of repetitions). */
   baselineWallMs: number;
   /** wallMs / baselineWallMs. */
@@ -95,33 +97,45 @@ export async function measureChain(label: string, params: ChainParams, makeRun: 
   verify(warmN, await runBatch(warmN, runsFor(warmN), warm));
   for (let r = 0; r < runsFor(warmN); r++) await rawChain(warmN, input);
 
-  const sizes: ChainSizeResult[] = [];
-  for (const n of params.sizes) {
-    const { compiled, validateMs } = compile(chain(n));
-    const runs = runsFor(n);
-    const wall: number[] = [];
-    const baseWall: number[] = [];
-    const rss: RssReport[] = [];
-    const baseRss: RssReport[] = [];
-    for (let rep = 0; rep < params.repetitions; rep++) {
+  // Sizes are interleaved within each repetition (rep 1: 100, 1,000, 10,000; rep 2: ...),
+  // so drift in machine load affects every size alike instead of one of them.
+  const plans = params.sizes.map((n) => ({
+    n,
+    ...compile(chain(n)),
+    runs: runsFor(n),
+    wall: [] as number[],
+    baseWall: [] as number[],
+    cpu: [] as number[],
+    rss: [] as RssReport[],
+    baseRss: [] as RssReport[],
+  }));
+  for (let rep = 0; rep < params.repetitions; rep++) {
+    for (const plan of plans) {
+      const { n, runs, compiled } = plan;
       const base = await measurePhase(async () => {
         for (let r = 0; r < runs; r++) if ((await rawChain(n, input)) !== input) throw new Error('baseline lost its value');
       });
-      baseWall.push(base.wallMs / runs);
-      baseRss.push(base.rss);
+      plan.baseWall.push(base.wallMs / runs);
+      plan.baseRss.push(base.rss);
       const engine = await measurePhase(() => runBatch(n, runs, compiled));
       verify(n, engine.value);
-      wall.push(engine.wallMs / runs);
-      rss.push(engine.rss);
+      plan.wall.push(engine.wallMs / runs);
+      plan.cpu.push(engine.cpuMs / runs);
+      plan.rss.push(engine.rss);
     }
-    const wallMs = median(wall);
-    const baselineWallMs = median(baseWall);
+  }
+
+  const sizes = plans.map((plan): ChainSizeResult => {
+    const { n, runs } = plan;
+    const wallMs = median(plan.wall);
+    const baselineWallMs = median(plan.baseWall);
     const eventsPerRun = expectedEvents(n + 2);
     const result: ChainSizeResult = {
       nodes: n,
       runsPerRepetition: runs,
       repetitions: params.repetitions,
       wallMs: round(wallMs, 3),
+      cpuMs: round(median(plan.cpu), 3),
       baselineWallMs: round(baselineWallMs, 4),
       ratio: round(wallMs / baselineWallMs, 1),
       overheadPerNodeUs: round(((wallMs - baselineWallMs) * 1000) / n, 2),
@@ -129,17 +143,17 @@ export async function measureChain(label: string, params: ChainParams, makeRun: 
       baselinePerNodeUs: round((baselineWallMs * 1000) / n, 3),
       eventsPerRun,
       eventsPerSec: Math.round(eventsPerRun / (wallMs / 1000)),
-      validateMs: round(validateMs, 1),
-      peakRssMb: worstRss(rss).peakRssMb,
-      baselinePeakRssMb: worstRss(baseRss).peakRssMb,
-      repetitionWallMs: wall.map((w) => round(w, 3)),
-      repetitionBaselineWallMs: baseWall.map((w) => round(w, 4)),
+      validateMs: round(plan.validateMs, 1),
+      peakRssMb: worstRss(plan.rss).peakRssMb,
+      baselinePeakRssMb: worstRss(plan.baseRss).peakRssMb,
+      repetitionWallMs: plan.wall.map((w) => round(w, 3)),
+      repetitionBaselineWallMs: plan.baseWall.map((w) => round(w, 4)),
     };
     progress(
       `${label} N=${n}: engine ${result.wallMs} ms vs raw ${result.baselineWallMs} ms per run, ${result.overheadPerNodeUs} µs/node overhead (${runs} run(s) x ${params.repetitions} rep(s))`,
     );
-    sizes.push(result);
-  }
+    return result;
+  });
   return { sizes, totalEvents };
 }
 

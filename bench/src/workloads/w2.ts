@@ -45,14 +45,18 @@ export async function runW2(params: W2Params) {
 
   const wall: number[] = [];
   const baseWall: number[] = [];
+  const cpu: number[] = [];
+  const baseCpu: number[] = [];
   const rss: RssReport[] = [];
   const baseRss: RssReport[] = [];
   for (let rep = 0; rep < params.repetitions; rep++) {
     const base = await measurePhase(() => baselineRun(branches, delayMs));
     baseWall.push(base.wallMs);
+    baseCpu.push(base.cpuMs);
     baseRss.push(base.rss);
     const engine = await measurePhase(() => engineRun(compiled, branches));
     wall.push(engine.wallMs);
+    cpu.push(engine.cpuMs);
     rss.push(engine.rss);
   }
   const wallMs = median(wall);
@@ -67,6 +71,9 @@ export async function runW2(params: W2Params) {
     wallMs: round(wallMs, 2),
     baselineWallMs: round(baselineWallMs, 2),
     ratio: round(wallMs / baselineWallMs, 2),
+    /** Process CPU time during the phase, ms (median): wall well above CPU means waiting on timers (or a busy machine). */
+    cpuMs: round(median(cpu), 2),
+    baselineCpuMs: round(median(baseCpu), 2),
     /** Engine time beyond the raw baseline, per branch. */
     overheadPerBranchUs: round(((wallMs - baselineWallMs) * 1000) / branches, 2),
     validateMs: round(validateMs, 1),

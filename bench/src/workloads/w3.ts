@@ -84,6 +84,8 @@ export async function runW3(params: W3Params) {
 
   const wall: number[] = [];
   const baseWall: number[] = [];
+  const cpu: number[] = [];
+  const baseCpu: number[] = [];
   const rss: RssReport[] = [];
   const baseRss: RssReport[] = [];
   const batches: Batch[] = [];
@@ -91,10 +93,12 @@ export async function runW3(params: W3Params) {
   for (let rep = 0; rep < params.repetitions; rep++) {
     const base = await measurePhase(() => baselineBatch(runs, steps, delayMs));
     baseWall.push(base.wallMs);
+    baseCpu.push(base.cpuMs);
     baseRss.push(base.rss);
     baseBatches.push(base.value);
     const engine = await measurePhase(() => engineBatch(compiled, runs, steps));
     wall.push(engine.wallMs);
+    cpu.push(engine.cpuMs);
     rss.push(engine.rss);
     batches.push(engine.value);
   }
@@ -115,6 +119,9 @@ export async function runW3(params: W3Params) {
     wallMs: round(wallMs, 1),
     baselineWallMs: round(baselineWallMs, 1),
     ratio: round(wallMs / baselineWallMs, 2),
+    /** Process CPU time during the phase, ms (median): wall well above CPU means waiting on timers (or a busy machine). */
+    cpuMs: round(median(cpu), 1),
+    baselineCpuMs: round(median(baseCpu), 1),
     p50Ms: round(percentile(latencies, 50), 1),
     p99Ms: round(percentile(latencies, 99), 1),
     baselineP50Ms: round(percentile(baseLatencies, 50), 1),

@@ -25,7 +25,6 @@ export interface TestRun {
   result: RunResult;
   events: RunEvent[];
   state: RunState;
-  clock: Clock;
 }
 
 export interface RunSettings {
@@ -53,7 +52,7 @@ export async function run(flow: unknown, settings: RunSettings = {}): Promise<Te
   const sink = new MemorySink();
   const context = testContext(sink, settings);
   const result = await runFlow(compiled, context, settings.input === undefined ? {} : { input: settings.input });
-  return { result, events: sink.events, state: reduceRun(sink.events), clock: context.clock };
+  return { result, events: sink.events, state: reduceRun(sink.events) };
 }
 
 function isCompiled(flow: unknown): flow is CompiledFlow {

@@ -42,7 +42,7 @@ export function compileExpression(source: string): CompiledExpression {
     source,
     async evaluate(input, scope) {
       try {
-        return await expression.evaluate(input, {
+        return plainJson(await expression.evaluate(input, {
           run: { id: scope.runId },
           node: { id: scope.nodeId },
           now: () => new Date(scope.now).toISOString(),
@@ -50,7 +50,7 @@ export function compileExpression(source: string): CompiledExpression {
           random: () => {
             throw new Error('$random() is not available: runs must be reproducible');
           },
-        });
+        }));
       } catch (error) {
         const { message } = error as { message?: string };
         throw Object.assign(new Error(`expression ${JSON.stringify(truncate(source))} failed: ${message ?? String(error)}`), {
@@ -60,6 +60,24 @@ export function compileExpression(source: string): CompiledExpression {
       }
     },
   };
+}
+
+/**
+ * JSONata marks the arrays it builds with enumerable flags (`sequence`, `keepSingleton`)
+ * and builds objects without a prototype. Results become node outputs and so run events,
+ * which must be plain JSON: a log must read the same after a write and a read back.
+ */
+function plainJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (typeof value === 'object' && value !== null && isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plainJson(item)]));
+  }
+  return value;
+}
+
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === null || prototype === Object.prototype;
 }
 
 function truncate(text: string): string {

@@ -1,6 +1,8 @@
-import type { RunEvent } from '@loom/shared';
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { createVirtualClock, derivedIds, MemorySink, systemClock } from '../context/defaults.js';
+import { reduceRun, type RunEvent } from '@loom/shared';
+import type { EventSink } from '../context/context.js';
+import { createVirtualClock, derivedIds, FanoutSink, MemorySink, systemClock } from '../context/defaults.js';
 import { compile, eventsOf, flowDoc, nodeStatuses, nodeStatusEvents, run, statusesOf, testContext } from '../test-harness.js';
 import { runFlow, RunInputError } from './loop.js';
 
@@ -98,6 +100,20 @@ describe('runFlow: concurrency', () => {
     expect(events.at(-1)!.ts - events[0]!.ts).toBe(400);
   });
 
+  it('runs a wide fan-out without a listener-leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const { result } = await run(fanOut(30, 10));
+      expect(result.status).toBe('succeeded');
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+
   it('runs branches truly in parallel', async () => {
     const started = performance.now();
     const { result, events } = await run(fanOut(5, 100), { clock: systemClock });
@@ -193,7 +209,8 @@ describe('runFlow: timeouts', () => {
         { from: 'slow', to: 'out' },
       ],
     );
-    const { result, events, clock } = await run(doc);
+    const clock = createVirtualClock();
+    const { result, events } = await run(doc, { clock });
     const slow = nodeStatusEvents(events).filter((e) => e.nodeId === 'slow');
     expect(slow.map((e) => `${e.status}#${e.attempt}`)).toEqual(['running#1', 'failed#1', 'running#2', 'failed#2']);
     expect(slow[1]!.error).toMatchObject({ code: 'timeout', retryable: true });
@@ -201,7 +218,7 @@ describe('runFlow: timeouts', () => {
     expect(slow[1]!.retryInMs).toBe(10);
     expect(slow[1]!.ts - slow[0]!.ts).toBe(50);
     expect(result).toMatchObject({ status: 'failed', error: { code: 'timeout', nodeId: 'slow' } });
-    expect((clock as ReturnType<typeof createVirtualClock>).pending()).toBe(0);
+    expect(clock.pending()).toBe(0);
   });
 
   it('lets an attempt that finishes in time succeed and clears its timer', async () => {
@@ -212,10 +229,11 @@ describe('runFlow: timeouts', () => {
         { from: 'quick', to: 'out' },
       ],
     );
-    const { result, events, clock } = await run(doc, { input: { x: 1 } });
+    const clock = createVirtualClock();
+    const { result, events } = await run(doc, { input: { x: 1 }, clock });
     expect(result).toMatchObject({ status: 'succeeded', output: { x: 1 } });
     expect(events.at(-1)!.ts - events[0]!.ts).toBe(10);
-    expect((clock as ReturnType<typeof createVirtualClock>).pending()).toBe(0);
+    expect(clock.pending()).toBe(0);
   });
 
   it('fails the whole run with code "run_timeout" after settings.timeoutMs', async () => {
@@ -250,15 +268,31 @@ describe('runFlow: cancellation', () => {
 
   it('cancels running nodes and resolves promptly when the signal aborts', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
+    const sink = new MemorySink();
+    // Abort from outside the run once both 10 s waits have started.
+    const abortWhenBothRun: EventSink = {
+      append: (event) => {
+        if (event.type === 'node.status' && event.nodeId === 'b' && event.status === 'running') setTimeout(() => controller.abort(), 20);
+      },
+    };
+    const context = testContext(sink, { clock: systemClock, signal: controller.signal });
     const started = performance.now();
-    const { result, events, state } = await run(twoSlow, { clock: systemClock, signal: controller.signal });
+    const result = await runFlow(compile(twoSlow), { ...context, log: new FanoutSink([sink, abortWhenBothRun]) });
     expect(performance.now() - started).toBeLessThan(1000);
+    const { events } = sink;
+    const state = reduceRun(events);
     expect(result).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
     expect(statusesOf(events, 'a')).toEqual(['running#1', 'cancelled#1']);
     expect(statusesOf(events, 'b')).toEqual(['running#1', 'cancelled#1']);
     expect(timeline(events).at(-1)).toBe('run.finished:cancelled');
     expect(nodeStatuses(state)).toEqual({ in: 'succeeded', a: 'cancelled', b: 'cancelled', join: 'pending', out: 'pending' });
+  });
+
+  it('lets go of a signal shared by many runs once each run ends', async () => {
+    const controller = new AbortController();
+    const compiled = compile(chain);
+    for (let i = 0; i < 20; i++) await run(compiled, { input: { text: `run ${i}` }, signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('cancels at once when the signal is already aborted', async () => {
@@ -336,8 +370,9 @@ describe('runFlow: run output', () => {
         { from: 'in', to: 'always' },
       ],
     );
-    expect((await run(doc, { input: { n: 50 } })).result.output).toEqual({ large: { n: 50 }, always: { n: 50 } });
-    expect((await run(doc, { input: { n: 5 } })).result.output).toEqual({ smallOut: { n: 5 }, always: { n: 5 } });
+    // Strict: a skipped output must be absent, not present as undefined.
+    expect((await run(doc, { input: { n: 50 } })).result.output).toStrictEqual({ large: { n: 50 }, always: { n: 50 } });
+    expect((await run(doc, { input: { n: 5 } })).result.output).toStrictEqual({ smallOut: { n: 5 }, always: { n: 5 } });
   });
 });
 

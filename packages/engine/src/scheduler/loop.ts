@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FlowIssue, NodeStatus, RunError, RunEvent, RunEventBody, RunStatus } from '@loom/shared';
 import type { EngineContext } from '../context/context.js';
 import { NodeError, toRunError } from '../errors.js';
@@ -63,6 +64,8 @@ class FlowRun {
     this.runId = options.runId ?? context.ids.runId(compiled.hash, input);
     this.state = createSchedulerState(compiled);
     this.capacity = compiled.flow.settings.concurrency;
+    // Every running node's waits listen on this signal; more than 10 is normal, not a leak.
+    setMaxListeners(0, this.controller.signal);
   }
 
   start(): Promise<RunResult> {
@@ -81,7 +84,8 @@ class FlowRun {
       });
       const { signal } = this.context;
       if (signal?.aborted) return this.finish('cancelled', cancelledError());
-      signal?.addEventListener('abort', () => this.guard(() => this.finish('cancelled', cancelledError())), { once: true });
+      // Removed when the run ends, so a signal shared by many runs does not keep them alive.
+      signal?.addEventListener('abort', () => this.guard(() => this.finish('cancelled', cancelledError())), { once: true, signal: this.controller.signal });
       const { timeoutMs } = this.compiled.flow.settings;
       if (timeoutMs !== undefined) {
         this.context.clock.sleep(timeoutMs, this.controller.signal).then(

@@ -69,7 +69,8 @@ export const httpRequestSkill = defineSkill({
         const declared = Number(response.headers['content-length'] ?? 0);
         if (declared > params.maxResponseBytes) throw tooLarge(declared, params.maxResponseBytes);
         const text = params.method === 'HEAD' ? '' : await response.text();
-        if (text.length > params.maxResponseBytes) throw tooLarge(text.length, params.maxResponseBytes);
+        const bytes = Buffer.byteLength(text, 'utf8');
+        if (bytes > params.maxResponseBytes) throw tooLarge(bytes, params.maxResponseBytes);
         if (params.failOnHttpError && response.status >= 400) {
           const retryable = response.status === 429 || response.status >= 500;
           throw new NodeError(`HTTP ${response.status} from ${target.host}${target.pathname}: ${text.slice(0, 300)}`, 'http_status', retryable);
@@ -79,7 +80,8 @@ export const httpRequestSkill = defineSkill({
           try {
             parsed = JSON.parse(text);
           } catch {
-            throw new NodeError(`response from ${target.host} is not JSON (set responseType: "text" to accept text)`, 'invalid_response', false);
+            // An error page is often HTML or text: with failOnHttpError false it stays text, so the status still reaches the flow.
+            if (response.status < 400) throw new NodeError(`response from ${target.host} is not JSON (set responseType: "text" to accept text)`, 'invalid_response', false);
           }
         }
         return { status: response.status, headers: response.headers, body: parsed };
