@@ -3,23 +3,62 @@ import type { RunEvent } from '@loom/shared';
 import type { Clock, EventSink, HttpClient, IdSource } from './context.js';
 import { canonicalJson } from '../graph/hash.js';
 
-/** Wall-clock time and real timers. */
+/**
+ * Wall-clock time and real timers. Sleeps that share a signal share one abort
+ * listener (see `waitersOf`).
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
+  sleep: (ms, signal) => {
+    if (!signal) return new Promise<void>((resolve) => setTimeout(resolve, ms));
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const waiters = waitersOf(signal);
+      const waiter: Waiter = {
+        cancel: (reason) => {
+          clearTimeout(timer);
+          reject(reason);
+        },
+      };
       const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
+        waiters.delete(waiter);
         resolve();
       }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+      waiters.add(waiter);
+    });
+  },
 };
+
+interface Waiter {
+  cancel(reason: unknown): void;
+}
+
+/** The waits cancelled by a signal, kept on the signal itself (cheaper than a WeakMap lookup per wait). */
+const WAITERS = Symbol('loom.waiters');
+type SignalWithWaiters = AbortSignal & { [WAITERS]?: Set<Waiter> };
+
+/**
+ * One abort listener per signal for all its waits: a run with thousands of waiting nodes
+ * adds one listener, not thousands. Adding and removing an `{ once }` listener per sleep
+ * was the largest cost of 10,000 concurrent runs, and tripped Node's leak warning.
+ */
+function waitersOf(signal: SignalWithWaiters): Set<Waiter> {
+  let waiters = signal[WAITERS];
+  if (!waiters) {
+    const created = new Set<Waiter>();
+    waiters = created;
+    signal[WAITERS] = created;
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const waiter of created) waiter.cancel(signal.reason);
+        created.clear();
+      },
+      { once: true },
+    );
+  }
+  return waiters;
+}
 
 /**
  * A clock whose time moves only when the run waits: sleeps resolve in order of their
@@ -53,16 +92,23 @@ export function createVirtualClock(start = Date.UTC(2026, 0, 1)): Clock & { pend
     sleep: (ms, signal) =>
       new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
-        const timer = { due: now + ms, order: order++, resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        } };
-        const onAbort = () => {
-          const i = timers.indexOf(timer);
-          if (i >= 0) timers.splice(i, 1);
-          reject(signal!.reason);
+        const waiters = signal ? waitersOf(signal) : undefined;
+        const waiter: Waiter = {
+          cancel: (reason) => {
+            const i = timers.indexOf(timer);
+            if (i >= 0) timers.splice(i, 1);
+            reject(reason);
+          },
         };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        const timer = {
+          due: now + ms,
+          order: order++,
+          resolve: () => {
+            waiters?.delete(waiter);
+            resolve();
+          },
+        };
+        waiters?.add(waiter);
         timers.push(timer);
         schedule();
       }),

@@ -3,6 +3,7 @@ import type { PrepareEnv, PreparedNode } from '../nodes/node-kind.js';
 import { BUILTIN_NODE_KINDS, type NodeKindRegistry } from '../nodes/registry.js';
 import { createBuiltinSkillRegistry, type SkillRegistry } from '../skills/registry.js';
 import { flowHash } from './hash.js';
+import { initialSchedulerArrays, type InitialSchedulerArrays } from '../scheduler/plan.js';
 
 /**
  * A flow turned into index-based arrays once, so a run does O(1) work per node and
@@ -18,6 +19,8 @@ export interface CompiledFlow {
   /** Input nodes in file order: the first tasks of every run. */
   inputNodes: number[];
   outputNodes: number[];
+  /** Starting arrays for the scheduler, copied by each run. */
+  initialState: InitialSchedulerArrays;
 }
 
 export interface CompiledNode {
@@ -100,6 +103,7 @@ export function compileFlow(flow: Flow, options: CompileOptions = {}): CompileRe
     keys.set(node.outputKey, node.id);
   }
   if (issues.length > 0) return { ok: false, issues };
+  const inputNodes = nodes.filter((n) => n.node.kind === 'input').map((n) => n.index);
   return {
     ok: true,
     compiled: {
@@ -109,8 +113,9 @@ export function compileFlow(flow: Flow, options: CompileOptions = {}): CompileRe
       edges,
       nodeIds: nodes.map((n) => n.id),
       indexOf,
-      inputNodes: nodes.filter((n) => n.node.kind === 'input').map((n) => n.index),
+      inputNodes,
       outputNodes,
+      initialState: initialSchedulerArrays(nodes, inputNodes, edges.length),
     },
   };
 }

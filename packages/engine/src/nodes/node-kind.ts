@@ -29,6 +29,11 @@ export interface PreparedNode {
   /** `list` gives the node every incoming value as `{ key, value }` in edge order (merge). */
   inputMode: 'value' | 'list';
   execute(execution: NodeExecution): NodeResult | Promise<NodeResult>;
+  /**
+   * For nodes that only produce a value (skills): returns the output itself, sparing an
+   * object and a promise per execution. When present the loop calls it instead of `execute`.
+   */
+  produce?(execution: NodeExecution): unknown;
 }
 
 export interface NodeExecution {

@@ -1,6 +1,6 @@
 import { SkillParamError } from '../skills/skill.js';
 import type { SkillDefinition, SkillInstance } from '../skills/skill.js';
-import type { NodeKindDefinition, PrepareEnv } from './node-kind.js';
+import type { NodeExecution, NodeKindDefinition, PrepareEnv } from './node-kind.js';
 
 export const skillKind: NodeKindDefinition<'skill'> = {
   kind: 'skill',
@@ -8,20 +8,15 @@ export const skillKind: NodeKindDefinition<'skill'> = {
     const prepared = prepareSkill(node.config.skill, node.config.params, env, ['config']);
     if (!prepared) return { effect: 'pure', inputMode: 'value', execute: () => ({ output: null }) };
     const { instance, skill } = prepared;
+    const produce = (execution: NodeExecution) => instance.run(execution.input, execution);
     return {
       effect: skill.effect,
       inputMode: 'value',
-      execute: (execution) => {
-        const output = instance.run(execution.input, execution);
-        return output instanceof Promise ? output.then(wrap) : { output };
-      },
+      produce,
+      execute: async (execution) => ({ output: await produce(execution) }),
     };
   },
 };
-
-function wrap(output: unknown) {
-  return { output };
-}
 
 /**
  * Finds a skill and prepares it with `params`, reporting an unknown skill or bad

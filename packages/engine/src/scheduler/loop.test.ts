@@ -483,4 +483,27 @@ describe('runFlow: a failing event sink', () => {
     await expect(runFlow(compile(doc), context)).rejects.toThrow('event store is full');
     expect(performance.now() - started).toBeLessThan(1000);
   });
+
+  it('does not retry a node whose own event (llm.request) could not be logged', async () => {
+    const doc = flowDoc(
+      [input, { id: 'agent', kind: 'agent', retry: { maxAttempts: 3, backoffMs: 10 }, config: { model: 'spy/echo' } }, output],
+      [
+        { from: 'in', to: 'agent' },
+        { from: 'agent', to: 'out' },
+      ],
+    );
+    let calls = 0;
+    const spy = { name: 'spy', complete: async () => ((calls += 1), { content: 'hi', toolCalls: [], tokens: { input: 1, output: 1 } }) };
+    const appended: string[] = [];
+    const log = {
+      append: (event: RunEvent) => {
+        if (event.type === 'llm.request') throw new Error('event store is full');
+        appended.push(event.type === 'node.status' ? `${event.nodeId} ${event.status} ${event.attempt}` : event.type);
+      },
+    };
+    const context = { ...testContext(new MemorySink()), llm: new Map([['spy', spy]]), log };
+    await expect(runFlow(compile(doc), context, { input: 'x' })).rejects.toThrow('event store is full');
+    expect(calls).toBe(0);
+    expect(appended.filter((line) => line.startsWith('agent'))).toEqual(['agent running 1']);
+  });
 });

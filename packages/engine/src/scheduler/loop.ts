@@ -51,6 +51,9 @@ class FlowRun {
   private seq = 0;
   private running = 0;
   private finished = false;
+  private manyListeners = false;
+  private timeoutArmed = false;
+  private onCancel: (() => void) | undefined;
   private resolve!: (result: RunResult) => void;
   private reject!: (error: unknown) => void;
   private readonly emitBody = (body: RunEventBody) => this.emit(body);
@@ -64,8 +67,6 @@ class FlowRun {
     this.runId = options.runId ?? context.ids.runId(compiled.hash, input);
     this.state = createSchedulerState(compiled);
     this.capacity = compiled.flow.settings.concurrency;
-    // Every running node's waits listen on this signal; more than 10 is normal, not a leak.
-    setMaxListeners(0, this.controller.signal);
   }
 
   start(): Promise<RunResult> {
@@ -73,7 +74,7 @@ class FlowRun {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.guard(() => {
+    try {
       this.emit({
         type: 'run.started',
         flowId: this.compiled.flow.id,
@@ -83,18 +84,27 @@ class FlowRun {
         ...(this.options.parentRunId !== undefined ? { parentRunId: this.options.parentRunId } : {}),
       });
       const { signal } = this.context;
-      if (signal?.aborted) return this.finish('cancelled', cancelledError());
-      // Removed when the run ends, so a signal shared by many runs does not keep them alive.
-      signal?.addEventListener('abort', () => this.guard(() => this.finish('cancelled', cancelledError())), { once: true, signal: this.controller.signal });
+      if (signal?.aborted) {
+        this.finish('cancelled', cancelledError());
+        return done;
+      }
+      if (signal) {
+        // Removed when the run ends, so a signal shared by many runs does not keep them alive.
+        this.onCancel = () => this.safely(() => this.finish('cancelled', cancelledError()));
+        signal.addEventListener('abort', this.onCancel, { once: true });
+      }
       const { timeoutMs } = this.compiled.flow.settings;
       if (timeoutMs !== undefined) {
+        this.timeoutArmed = true;
         this.context.clock.sleep(timeoutMs, this.controller.signal).then(
-          () => this.guard(() => this.finish('failed', { message: `run timed out after ${timeoutMs} ms (settings.timeoutMs)`, code: 'run_timeout' })),
+          () => this.safely(() => this.finish('failed', { message: `run timed out after ${timeoutMs} ms (settings.timeoutMs)`, code: 'run_timeout' })),
           () => undefined,
         );
       }
       this.pump();
-    });
+    } catch (error) {
+      this.fail(error);
+    }
     return done;
   }
 
@@ -102,49 +112,62 @@ class FlowRun {
   private pump(): void {
     if (this.finished) return;
     if (this.running < this.capacity && hasReady(this.state)) {
-      for (const index of takeReady(this.state, this.capacity - this.running)) this.startNode(index);
+      for (const index of takeReady(this.state, this.capacity - this.running)) {
+        this.running++;
+        void this.runNode(this.compiled.nodes[index]!, collectInput(this.compiled, this.state, index, this.input));
+      }
     }
     if (this.running === 0 && !hasReady(this.state)) this.finish('succeeded');
   }
 
-  private startNode(index: number): void {
-    this.running++;
-    const node = this.compiled.nodes[index]!;
-    const input = collectInput(this.compiled, this.state, index, this.input);
-    this.runAttempts(node, input).then(
-      (outcome) => this.guard(() => this.complete(node, outcome)),
-      (error) => this.fail(error),
-    );
-  }
-
-  /** Attempts until success, a non-retryable error, or the policy's last attempt. `null`: the run ended meanwhile. */
-  private async runAttempts(node: CompiledNode, input: unknown): Promise<Outcome | null> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.finished) return null;
-      this.state.attempt[node.index] = attempt;
-      // Expressions see the time of this `running` event, so a replay sees the same time.
-      const startedAt = this.emitStatus(node.id, 'running', attempt);
-      const taskId = `${node.id}/${attempt}`;
-      try {
-        const result = await this.attempt(node, input, attempt, taskId, startedAt);
-        return { kind: 'succeeded', output: result.output, ports: result.ports };
-      } catch (error) {
-        if (this.finished) return null;
-        const runError = toRunError(error, node.id);
-        if (runError.retryable === false || attempt >= node.retry.maxAttempts) return { kind: 'failed', error: runError };
-        const wait = retryDelay(node.retry, attempt, taskId);
-        this.emit({ type: 'node.status', nodeId: node.id, status: 'failed', attempt, error: runError, retryInMs: wait });
+  /**
+   * One node, from its first attempt to its folded outcome: attempts until success, a
+   * non-retryable error or the policy's last attempt. Never rejects: a failing event
+   * sink ends the run instead.
+   */
+  private async runNode(node: CompiledNode, input: unknown): Promise<void> {
+    let outcome: Outcome | null = null;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        if (this.finished) break;
+        this.state.attempt[node.index] = attempt;
+        // Expressions see the time of this `running` event, so a replay sees the same time.
+        const startedAt = this.emitStatus(node.id, 'running', attempt);
+        const taskId = `${node.id}/${attempt}`;
         try {
-          await this.context.clock.sleep(wait, this.controller.signal);
-        } catch {
-          return null;
+          const execution = this.execution(node, input, attempt, taskId, startedAt);
+          if (node.prepared.produce && node.timeoutMs === undefined) {
+            outcome = { kind: 'succeeded', output: await node.prepared.produce(execution), ports: undefined };
+          } else {
+            const result = await (node.timeoutMs === undefined ? node.prepared.execute(execution) : this.withTimeout(node, execution, node.timeoutMs));
+            outcome = { kind: 'succeeded', output: result.output, ports: result.ports };
+          }
+          break;
+        } catch (error) {
+          if (this.finished) break;
+          const runError = toRunError(error, node.id);
+          if (runError.retryable === false || attempt >= node.retry.maxAttempts) {
+            outcome = { kind: 'failed', error: runError };
+            break;
+          }
+          const wait = retryDelay(node.retry, attempt, taskId);
+          this.emit({ type: 'node.status', nodeId: node.id, status: 'failed', attempt, error: runError, retryInMs: wait });
+          try {
+            await this.context.clock.sleep(wait, this.controller.signal);
+          } catch {
+            break;
+          }
         }
       }
+      this.running--;
+      if (outcome !== null && !this.finished) this.complete(node, outcome);
+    } catch (error) {
+      this.fail(error);
     }
   }
 
-  private attempt(node: CompiledNode, input: unknown, attempt: number, taskId: string, now: number): NodeResult | Promise<NodeResult> {
-    const execution: NodeExecution = {
+  private execution(node: CompiledNode, input: unknown, attempt: number, taskId: string, now: number): NodeExecution {
+    return {
       runId: this.runId,
       nodeId: node.id,
       taskId,
@@ -156,13 +179,16 @@ class FlowRun {
       scope: { runId: this.runId, nodeId: node.id, now },
       emit: this.emitBody,
     };
-    if (node.timeoutMs === undefined) return node.prepared.execute(execution);
-    return this.withTimeout(node, execution, node.timeoutMs);
   }
 
   /** Races the attempt with its timeout; the attempt's signal aborts either way, so it can stop its work. */
   private async withTimeout(node: CompiledNode, execution: NodeExecution, timeoutMs: number): Promise<NodeResult> {
     const attemptController = new AbortController();
+    if (!this.manyListeners) {
+      // Each node running with a timeout listens on the run's signal; more than 10 is normal, not a leak.
+      setMaxListeners(0, this.controller.signal);
+      this.manyListeners = true;
+    }
     const forward = () => attemptController.abort(this.controller.signal.reason);
     this.controller.signal.addEventListener('abort', forward, { once: true });
     const timeout = new NodeError(`timed out after ${timeoutMs} ms (attempt ${execution.attempt} of ${node.retry.maxAttempts})`, 'timeout', true);
@@ -179,9 +205,8 @@ class FlowRun {
     }
   }
 
-  private complete(node: CompiledNode, outcome: Outcome | null): void {
-    this.running--;
-    if (outcome === null || this.finished) return;
+  /** Records a node's outcome and folds it into the scheduler state. */
+  private complete(node: CompiledNode, outcome: Outcome): void {
     const attempt = this.state.attempt[node.index]!;
     if (outcome.kind === 'succeeded') {
       this.emit({
@@ -210,7 +235,10 @@ class FlowRun {
   private finish(status: RunStatus, error?: RunError): void {
     if (this.finished) return;
     this.finished = true;
-    this.controller.abort(status === 'cancelled' ? cancelledError() : error);
+    if (this.onCancel) this.context.signal?.removeEventListener('abort', this.onCancel);
+    // A run that succeeded has nothing running; aborting (which costs more than the rest
+    // of a small run) is only needed to stop its own timeout timer.
+    if (status !== 'succeeded' || this.timeoutArmed) this.controller.abort(status === 'cancelled' ? cancelledError() : error);
     const { phase, attempt } = this.state;
     let succeeded = 0;
     let failed = 0;
@@ -250,18 +278,32 @@ class FlowRun {
   /** The hot path's event, built without spreading; returns its `ts`. */
   private emitStatus(nodeId: string, status: NodeStatus, attempt: number): number {
     const ts = this.context.clock.now();
-    this.context.log.append({ v: 1, runId: this.runId, seq: ++this.seq, ts, type: 'node.status', nodeId, status, attempt });
+    this.append({ v: 1, runId: this.runId, seq: ++this.seq, ts, type: 'node.status', nodeId, status, attempt });
     return ts;
   }
 
   private emit(body: RunEventBody): void {
+    // Nodes still winding down after the run ended (cancelled, timed out) may try to log.
     if (this.finished && body.type !== 'run.finished' && body.type !== 'metrics' && body.type !== 'node.status') return;
-    const event = { v: 1, runId: this.runId, seq: ++this.seq, ts: this.context.clock.now(), ...body } as RunEvent;
-    this.context.log.append(event);
+    this.append({ v: 1, runId: this.runId, seq: ++this.seq, ts: this.context.clock.now(), ...body } as RunEvent);
   }
 
-  /** A throwing event sink leaves the run unable to record anything: stop and reject. */
-  private guard(step: () => void): void {
+  /**
+   * A sink that throws leaves the run unable to record anything: the run stops and its
+   * promise rejects with the sink's error. The node that was logging sees the run as
+   * finished, so it is not retried.
+   */
+  private append(event: RunEvent): void {
+    try {
+      this.context.log.append(event);
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /** Runs a step from a timer or listener, where a throw would otherwise be unhandled. */
+  private safely(step: () => void): void {
     try {
       step();
     } catch (error) {
@@ -272,6 +314,7 @@ class FlowRun {
   private fail(error: unknown): void {
     if (!this.finished) {
       this.finished = true;
+      if (this.onCancel) this.context.signal?.removeEventListener('abort', this.onCancel);
       this.controller.abort(error);
     }
     this.reject(error);

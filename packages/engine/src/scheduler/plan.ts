@@ -25,15 +25,20 @@ const EDGE_UNRESOLVED = 0;
 const EDGE_ACTIVE = 1;
 const EDGE_DEAD = 2;
 
+/**
+ * Per-node and per-edge arrays. Plain arrays of small integers, not typed arrays: a
+ * typed array costs a few hundred bytes before its first element, which adds up over
+ * 10,000 concurrent small runs.
+ */
 export interface SchedulerState {
-  phase: Uint8Array;
+  phase: NodePhase[];
   /** Latest attempt per node. */
-  attempt: Uint16Array;
+  attempt: number[];
   /** Incoming edges not yet resolved, per node. */
-  unresolved: Int32Array;
+  unresolved: number[];
   /** Incoming edges that carry a value, per node. */
-  activeInputs: Int32Array;
-  edgeState: Uint8Array;
+  activeInputs: number[];
+  edgeState: number[];
   edgeValue: unknown[];
   output: unknown[];
   /** FIFO of ready nodes; `readyHead` is the next to start. */
@@ -47,21 +52,37 @@ export type Outcome =
   | { kind: 'failed'; error: RunError };
 
 export function createSchedulerState(compiled: CompiledFlow): SchedulerState {
-  const nodeCount = compiled.nodes.length;
-  const unresolved = new Int32Array(nodeCount);
-  for (const node of compiled.nodes) unresolved[node.index] = node.inEdges.length;
-  const phase = new Uint8Array(nodeCount);
-  for (const index of compiled.inputNodes) phase[index] = NodePhase.ready;
+  const initial = compiled.initialState;
+  // Copies of arrays prepared at compile time: much cheaper than building them per run.
+  return {
+    phase: initial.phase.slice(),
+    attempt: initial.nodeZeros.slice(),
+    unresolved: initial.unresolved.slice(),
+    activeInputs: initial.nodeZeros.slice(),
+    edgeState: initial.edgeZeros.slice(),
+    edgeValue: new Array<unknown>(compiled.edges.length),
+    output: new Array<unknown>(compiled.nodes.length),
+    ready: compiled.inputNodes.slice(),
+    readyHead: 0,
+  };
+}
+
+/** The arrays every run of a flow starts from, built once by `compileFlow`. */
+export interface InitialSchedulerArrays {
+  phase: NodePhase[];
+  unresolved: number[];
+  nodeZeros: number[];
+  edgeZeros: number[];
+}
+
+export function initialSchedulerArrays(nodes: readonly { index: number; inEdges: readonly number[] }[], inputNodes: readonly number[], edgeCount: number): InitialSchedulerArrays {
+  const phase: NodePhase[] = nodes.map(() => NodePhase.pending);
+  for (const index of inputNodes) phase[index] = NodePhase.ready;
   return {
     phase,
-    attempt: new Uint16Array(nodeCount),
-    unresolved,
-    activeInputs: new Int32Array(nodeCount),
-    edgeState: new Uint8Array(compiled.edges.length),
-    edgeValue: new Array<unknown>(compiled.edges.length),
-    output: new Array<unknown>(nodeCount),
-    ready: [...compiled.inputNodes],
-    readyHead: 0,
+    unresolved: nodes.map((node) => node.inEdges.length),
+    nodeZeros: nodes.map(() => 0),
+    edgeZeros: Array.from({ length: edgeCount }, () => 0),
   };
 }
 

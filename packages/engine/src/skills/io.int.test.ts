@@ -168,7 +168,12 @@ describe('http.request against a local server', () => {
 
   it('does not follow redirects', async () => {
     const { result } = await runHttp(httpFlow({ url: `${base}/redirect`, responseType: 'text' }));
-    expect(result.output).toMatchObject({ status: 302, headers: { location: '/target' } });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ code: 'http_redirect', message: expect.stringContaining('to /target was not followed') });
+    expect(seen.map((r) => r.url)).toEqual(['/redirect']);
+    seen.length = 0;
+    const { result: returned } = await runHttp(httpFlow({ url: `${base}/redirect`, responseType: 'text', failOnHttpError: false }));
+    expect(returned.output).toMatchObject({ status: 302, headers: { location: '/target' } });
     expect(seen.map((r) => r.url)).toEqual(['/redirect']);
   });
 

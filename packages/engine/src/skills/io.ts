@@ -37,7 +37,7 @@ const HttpParams = z
 export const httpRequestSkill = defineSkill({
   id: 'http.request',
   title: 'HTTP request',
-  description: 'Calls an HTTP API. Only hosts in the flow\'s settings.allowHosts may be called; redirects are not followed.',
+  description: 'Calls an HTTP API. Only hosts in the flow\'s settings.allowHosts may be called; a redirect is an error (or, with failOnHttpError false, returned as is), never followed.',
   category: 'network',
   effect: 'io',
   params: HttpParams,
@@ -71,6 +71,11 @@ export const httpRequestSkill = defineSkill({
         const text = params.method === 'HEAD' ? '' : await response.text();
         const bytes = Buffer.byteLength(text, 'utf8');
         if (bytes > params.maxResponseBytes) throw tooLarge(bytes, params.maxResponseBytes);
+        if (params.failOnHttpError && response.status >= 300 && response.status < 400) {
+          // Following it could leave the allow-list; the flow must call the new address itself.
+          const location = response.headers['location'] ?? 'no location';
+          throw new NodeError(`HTTP ${response.status} redirect from ${target.host}${target.pathname} to ${location} was not followed`, 'http_redirect', false);
+        }
         if (params.failOnHttpError && response.status >= 400) {
           const retryable = response.status === 429 || response.status >= 500;
           throw new NodeError(`HTTP ${response.status} from ${target.host}${target.pathname}: ${text.slice(0, 300)}`, 'http_status', retryable);
