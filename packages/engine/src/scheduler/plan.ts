@@ -39,7 +39,9 @@ export interface SchedulerState {
   /** Incoming edges that carry a value, per node. */
   activeInputs: number[];
   edgeState: number[];
+  /** Values waiting on edges for their consumer to start. */
   edgeValue: unknown[];
+  /** Values of output nodes, for the run's output. */
   output: unknown[];
   /** FIFO of ready nodes; `readyHead` is the next to start. */
   ready: number[];
@@ -105,20 +107,30 @@ export function hasReady(state: SchedulerState): boolean {
   return state.readyHead < state.ready.length;
 }
 
-/** What a node receives: the run input, its one upstream value, or values by key. */
+/**
+ * What a node receives: the run input, its one upstream value, or values by key. Takes
+ * the values off their edges: each edge has one consumer, and holding every value until
+ * the run ends would make a long chain's memory, and so its GC cost per node, grow.
+ */
 export function collectInput(compiled: CompiledFlow, state: SchedulerState, index: number, runInput: unknown): unknown {
   const node = compiled.nodes[index]!;
   const inEdges = node.inEdges;
   if (node.prepared.inputMode === 'list') {
     const values: IncomingValue[] = [];
-    for (const e of inEdges) if (state.edgeState[e] === EDGE_ACTIVE) values.push({ key: compiled.edges[e]!.key, value: state.edgeValue[e] });
+    for (const e of inEdges) if (state.edgeState[e] === EDGE_ACTIVE) values.push({ key: compiled.edges[e]!.key, value: takeEdgeValue(state, e) });
     return values;
   }
   if (inEdges.length === 0) return runInput;
-  if (inEdges.length === 1 && !compiled.edges[inEdges[0]!]!.hasToPort) return state.edgeValue[inEdges[0]!];
+  if (inEdges.length === 1 && !compiled.edges[inEdges[0]!]!.hasToPort) return takeEdgeValue(state, inEdges[0]!);
   const values: Record<string, unknown> = {};
-  for (const e of inEdges) values[compiled.edges[e]!.key] = state.edgeValue[e];
+  for (const e of inEdges) values[compiled.edges[e]!.key] = takeEdgeValue(state, e);
   return values;
+}
+
+function takeEdgeValue(state: SchedulerState, edge: number): unknown {
+  const value = state.edgeValue[edge];
+  state.edgeValue[edge] = undefined;
+  return value;
 }
 
 /**
@@ -136,7 +148,8 @@ export function applyOutcome(compiled: CompiledFlow, state: SchedulerState, inde
   let value: unknown;
   if (outcome.kind === 'succeeded') {
     state.phase[index] = NodePhase.succeeded;
-    state.output[index] = outcome.output;
+    // Only output nodes' values are read again (for the run's output); the log has the rest.
+    if (compiled.nodes[index]!.node.kind === 'output') state.output[index] = outcome.output;
     ports = outcome.ports;
     value = outcome.output;
   } else {
