@@ -66,12 +66,7 @@ export function compileFlow(flow: Flow, options: CompileOptions = {}): CompileRe
 
   const nodes: CompiledNode[] = flow.nodes.map((node, index) => {
     const issue = (path: (string | number)[], message: string) => issues.push({ path: ['nodes', index, ...path], nodeId: node.id, message });
-    const kind = kinds[node.kind] as NodeKindRegistry[typeof node.kind] | undefined;
-    if (!kind) {
-      issue(['kind'], `node kind "${node.kind}" is not available in this engine`);
-    }
-    const prepare = kind?.prepare as ((n: FlowNode, env: PrepareEnv) => PreparedNode) | undefined;
-    const prepared = prepare ? prepare(node, { flow, skills, issue }) : unavailable;
+    const prepared = prepareNode(node, { flow, skills, kinds, issue, depth: 0 });
     return {
       index,
       id: node.id,
@@ -118,6 +113,51 @@ export function compileFlow(flow: Flow, options: CompileOptions = {}): CompileRe
       initialState: initialSchedulerArrays(nodes, inputNodes, edges.length),
     },
   };
+}
+
+/** Patterns inside patterns: deeper nesting is refused with an error naming the path. */
+export const MAX_NESTING_DEPTH = 8;
+
+interface PrepareScope {
+  flow: Flow;
+  skills: SkillRegistry;
+  kinds: NodeKindRegistry;
+  issue(path: (string | number)[], message: string): void;
+  depth: number;
+}
+
+/** Prepares a node with its kind, giving it a way to prepare the nodes nested in it. */
+function prepareNode(node: FlowNode, scope: PrepareScope): PreparedNode {
+  const kind = scope.kinds[node.kind] as NodeKindRegistry[typeof node.kind] | undefined;
+  if (!kind) {
+    scope.issue(['kind'], `node kind "${node.kind}" is not available in this engine`);
+    return unavailable;
+  }
+  const prepare = kind.prepare as (n: FlowNode, env: PrepareEnv) => PreparedNode;
+  return prepare(node, {
+    flow: scope.flow,
+    skills: scope.skills,
+    issue: scope.issue,
+    depth: scope.depth,
+    prepareChild: (child, path) => {
+      const childIssue = (inner: (string | number)[], message: string) => scope.issue([...path, ...inner], message);
+      if (scope.depth + 1 > MAX_NESTING_DEPTH) {
+        childIssue([], `patterns are nested more than ${MAX_NESTING_DEPTH} levels deep here; flatten the flow or use fewer levels`);
+        return undefined;
+      }
+      let failed = false;
+      const prepared = prepareNode(child, {
+        ...scope,
+        depth: scope.depth + 1,
+        issue: (inner, message) => {
+          failed = true;
+          childIssue(inner, message);
+        },
+      });
+      if (failed) return undefined;
+      return { id: child.id, node: child, prepared, policy: { retry: child.retry ?? NO_RETRY, timeoutMs: child.timeoutMs } };
+    },
+  });
 }
 
 /** Parses, migrates and compiles a flow document: every problem, located. */

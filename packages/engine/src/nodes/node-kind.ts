@@ -1,4 +1,6 @@
-import type { Flow, FlowSettings, NodeKind, NodeOf, RunEventBody } from '@loom/shared';
+import type { Flow, FlowNode, FlowSettings, NodeKind, NodeOf, RunEventBody } from '@loom/shared';
+import type { AttemptPolicy } from '../scheduler/attempts.js';
+import type { TaskScope } from '../scheduler/tasks.js';
 import type { EngineContext } from '../context/context.js';
 import type { ExpressionScope } from '../expressions/jsonata.js';
 import type { SkillRegistry } from '../skills/registry.js';
@@ -21,6 +23,21 @@ export interface PrepareEnv {
   skills: SkillRegistry;
   /** Reports a problem at `path` inside the node (e.g. `['config', 'params', 'url']`). */
   issue(path: (string | number)[], message: string): void;
+  /**
+   * Prepares a node nested at `path` inside this one (a pattern's worker, agent or
+   * subagent), with its problems reported at their full path. Undefined when invalid.
+   */
+  prepareChild(node: FlowNode, path: (string | number)[]): PreparedChild | undefined;
+  /** How deep this node is nested in patterns: 0 for a flow's own node. */
+  depth: number;
+}
+
+/** A nested node, ready to be run as a task. */
+export interface PreparedChild {
+  id: string;
+  node: FlowNode;
+  prepared: PreparedNode;
+  policy: AttemptPolicy;
 }
 
 export interface PreparedNode {
@@ -49,6 +66,10 @@ export interface NodeExecution {
   scope: ExpressionScope;
   /** Appends an event to the run's log (`v`, `runId`, `seq` and `ts` are added). */
   emit(body: RunEventBody): void;
+  /** 0 for a flow's node, one more for each level of pattern tasks. */
+  depth: number;
+  /** Hands out work as tasks of this execution (patterns). */
+  tasks: TaskScope;
 }
 
 export interface NodeResult {

@@ -1,10 +1,12 @@
-import { setMaxListeners } from 'node:events';
-import type { FlowIssue, NodeStatus, RunError, RunEvent, RunEventBody, RunStatus } from '@loom/shared';
+import type { FlowIssue, FlowSettings, NodeStatus, RunError, RunEvent, RunEventBody, RunStatus } from '@loom/shared';
 import type { EngineContext } from '../context/context.js';
 import { NodeError, toRunError } from '../errors.js';
 import type { CompiledFlow, CompiledNode } from '../graph/compile.js';
 import { checkRunInput } from '../graph/input.js';
-import type { NodeExecution, NodeResult } from '../nodes/node-kind.js';
+import type { NodeResult } from '../nodes/node-kind.js';
+import type { Clock } from '../context/context.js';
+import { runAttempts, type AttemptHost } from './attempts.js';
+import { Execution, type RunScope } from './execution.js';
 import { applyOutcome, collectInput, createSchedulerState, hasReady, NodePhase, retryDelay, takeReady, type Outcome, type SchedulerState } from './plan.js';
 
 export interface RunOptions {
@@ -43,30 +45,33 @@ export function runFlow(compiled: CompiledFlow, context: EngineContext, options:
   return new FlowRun(compiled, context, input, options).start();
 }
 
-class FlowRun {
-  private readonly runId: string;
+class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
+  readonly runId: string;
+  readonly settings: FlowSettings;
   private readonly state: SchedulerState;
+  /** Each running node's input, for its retries. */
+  private readonly pendingInput: unknown[] = [];
   private readonly controller = new AbortController();
   private readonly capacity: number;
   private seq = 0;
   private running = 0;
   private finished = false;
-  private manyListeners = false;
   private timeoutArmed = false;
   private onCancel: (() => void) | undefined;
   private resolve!: (result: RunResult) => void;
   private reject!: (error: unknown) => void;
-  private readonly emitBody = (body: RunEventBody) => this.emit(body);
+  readonly emit = (body: RunEventBody) => this.write(body);
 
   constructor(
     private readonly compiled: CompiledFlow,
-    private readonly context: EngineContext,
+    readonly context: EngineContext,
     private readonly input: unknown,
     private readonly options: RunOptions,
   ) {
     this.runId = options.runId ?? context.ids.runId(compiled.hash, input);
     this.state = createSchedulerState(compiled);
     this.capacity = compiled.flow.settings.concurrency;
+    this.settings = compiled.flow.settings;
   }
 
   start(): Promise<RunResult> {
@@ -121,88 +126,46 @@ class FlowRun {
   }
 
   /**
-   * One node, from its first attempt to its folded outcome: attempts until success, a
-   * non-retryable error or the policy's last attempt. Never rejects: a failing event
-   * sink ends the run instead.
+   * One node, from its first attempt to its folded outcome. Never rejects: a failing
+   * event sink ends the run instead.
    */
   private async runNode(node: CompiledNode, input: unknown): Promise<void> {
-    let outcome: Outcome | null = null;
     try {
-      for (let attempt = 1; ; attempt++) {
-        if (this.finished) break;
-        this.state.attempt[node.index] = attempt;
-        // Expressions see the time of this `running` event, so a replay sees the same time.
-        const startedAt = this.emitStatus(node.id, 'running', attempt);
-        const taskId = `${node.id}/${attempt}`;
-        try {
-          const execution = this.execution(node, input, attempt, taskId, startedAt);
-          if (node.prepared.produce && node.timeoutMs === undefined) {
-            outcome = { kind: 'succeeded', output: await node.prepared.produce(execution), ports: undefined };
-          } else {
-            const result = await (node.timeoutMs === undefined ? node.prepared.execute(execution) : this.withTimeout(node, execution, node.timeoutMs));
-            outcome = { kind: 'succeeded', output: result.output, ports: result.ports };
-          }
-          break;
-        } catch (error) {
-          if (this.finished) break;
-          const runError = toRunError(error, node.id);
-          if (runError.retryable === false || attempt >= node.retry.maxAttempts) {
-            outcome = { kind: 'failed', error: runError };
-            break;
-          }
-          const wait = retryDelay(node.retry, attempt, taskId);
-          this.emit({ type: 'node.status', nodeId: node.id, status: 'failed', attempt, error: runError, retryInMs: wait });
-          try {
-            await this.context.clock.sleep(wait, this.controller.signal);
-          } catch {
-            break;
-          }
-        }
-      }
+      this.pendingInput[node.index] = input;
+      const result = await runAttempts(this, node, node, node.id, node.id);
+      this.pendingInput[node.index] = undefined;
       this.running--;
-      if (outcome !== null && !this.finished) this.complete(node, outcome);
+      if (result === null || this.finished) return;
+      if (!result.ok) return this.complete(node, { kind: 'failed', error: result.error });
+      if (node.prepared.produce) return this.complete(node, { kind: 'succeeded', output: result.value, ports: undefined });
+      const { output, ports } = result.value as NodeResult;
+      this.complete(node, { kind: 'succeeded', output, ports });
     } catch (error) {
       this.fail(error);
     }
   }
 
-  private execution(node: CompiledNode, input: unknown, attempt: number, taskId: string, now: number): NodeExecution {
-    return {
-      runId: this.runId,
-      nodeId: node.id,
-      taskId,
-      attempt,
-      input,
-      signal: this.controller.signal,
-      context: this.context,
-      settings: this.compiled.flow.settings,
-      scope: { runId: this.runId, nodeId: node.id, now },
-      emit: this.emitBody,
-    };
+  // AttemptHost: how the shared attempt loop starts, runs and retries this run's nodes.
+  get clock(): Clock {
+    return this.context.clock;
   }
-
-  /** Races the attempt with its timeout; the attempt's signal aborts either way, so it can stop its work. */
-  private async withTimeout(node: CompiledNode, execution: NodeExecution, timeoutMs: number): Promise<NodeResult> {
-    const attemptController = new AbortController();
-    if (!this.manyListeners) {
-      // Each node running with a timeout listens on the run's signal; more than 10 is normal, not a leak.
-      setMaxListeners(0, this.controller.signal);
-      this.manyListeners = true;
-    }
-    const forward = () => attemptController.abort(this.controller.signal.reason);
-    this.controller.signal.addEventListener('abort', forward, { once: true });
-    const timeout = new NodeError(`timed out after ${timeoutMs} ms (attempt ${execution.attempt} of ${node.retry.maxAttempts})`, 'timeout', true);
-    try {
-      return await Promise.race([
-        node.prepared.execute({ ...execution, signal: attemptController.signal }),
-        this.context.clock.sleep(timeoutMs, attemptController.signal).then(() => {
-          throw timeout;
-        }),
-      ]);
-    } finally {
-      this.controller.signal.removeEventListener('abort', forward);
-      if (!attemptController.signal.aborted) attemptController.abort(timeout);
-    }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  ended(): boolean {
+    return this.finished;
+  }
+  attemptStarted(node: CompiledNode, attempt: number): number {
+    this.state.attempt[node.index] = attempt;
+    // Expressions see the time of this `running` event, so a replay sees the same time.
+    return this.emitStatus(node.id, 'running', attempt);
+  }
+  attempt(node: CompiledNode, attempt: number, now: number, signal: AbortSignal): unknown {
+    const execution = new Execution(this, node.id, `${node.id}/${attempt}`, attempt, this.pendingInput[node.index], now, signal, 0);
+    return node.prepared.produce ? node.prepared.produce(execution) : node.prepared.execute(execution);
+  }
+  attemptFailed(node: CompiledNode, attempt: number, error: RunError, waitMs: number): void {
+    this.emit({ type: 'node.status', nodeId: node.id, status: 'failed', attempt, error, retryInMs: waitMs });
   }
 
   /** Records a node's outcome and folds it into the scheduler state. */
@@ -282,7 +245,7 @@ class FlowRun {
     return ts;
   }
 
-  private emit(body: RunEventBody): void {
+  private write(body: RunEventBody): void {
     // Nodes still winding down after the run ended (cancelled, timed out) may try to log.
     if (this.finished && body.type !== 'run.finished' && body.type !== 'metrics' && body.type !== 'node.status') return;
     this.append({ v: 1, runId: this.runId, seq: ++this.seq, ts: this.context.clock.now(), ...body } as RunEvent);

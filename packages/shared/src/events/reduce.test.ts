@@ -90,6 +90,7 @@ describe('reduceRun on a realistic log', () => {
       nodeId: 'fetch',
       assignee: 'skill:http.request',
       status: 'failed',
+      attempt: 1,
       input: { url: 'https://example.com/tides' },
       error: { message: 'GET https://example.com/tides: HTTP 503', code: 'http_status', nodeId: 'fetch', retryable: true },
       assignedAt: 1004,
@@ -98,6 +99,21 @@ describe('reduceRun on a realistic log', () => {
     expect(state.tasks['fetch#2']).toMatchObject({ status: 'succeeded', output: { status: 200, body: 'High tide 06:12' }, finishedAt: 1250 });
     expect(state.tasks['write#1.review']).toMatchObject({ parentTaskId: 'write#1', assignee: 'subagent:reviewer', status: 'succeeded', output: 'approved' });
     expect(state.tasks['write#1']!.parentTaskId).toBeUndefined();
+  });
+
+  it('keeps a task running while a failed attempt waits for its retry', () => {
+    const events = researchRunLog.slice(0, researchRunLog.findIndex((e) => e.type === 'task.assigned') + 1);
+    const assigned = events.at(-1) as Extract<RunEvent, { type: 'task.assigned' }>;
+    const next = { v: 1, runId: assigned.runId, ts: assigned.ts + 5, nodeId: assigned.nodeId, taskId: assigned.taskId } as const;
+    const retrying = reduceRun([...events, { ...next, seq: assigned.seq + 1, type: 'task.failed', error: { message: 'busy' }, attempt: 1, retryInMs: 100 }]);
+    expect(retrying.tasks[assigned.taskId]).toMatchObject({ status: 'running', attempt: 2, retryInMs: 100, error: { message: 'busy' } });
+    const done = reduceRun([
+      ...events,
+      { ...next, seq: assigned.seq + 1, type: 'task.failed', error: { message: 'busy' }, attempt: 1, retryInMs: 100 },
+      { ...next, seq: assigned.seq + 2, type: 'task.succeeded', output: 'ok', attempt: 2 },
+    ]);
+    expect(done.tasks[assigned.taskId]).toMatchObject({ status: 'succeeded', attempt: 2, output: 'ok' });
+    expect(done.tasks[assigned.taskId]!.retryInMs).toBeUndefined();
   });
 
   it('totals model calls, tokens, cost and tool calls', () => {

@@ -22,6 +22,10 @@ export interface TaskState {
   parentTaskId?: string;
   assignee: string;
   status: 'running' | 'succeeded' | 'failed';
+  /** Attempts made so far (1 unless retried). */
+  attempt: number;
+  /** Set while a failed attempt waits for its retry. */
+  retryInMs?: number;
   input?: unknown;
   output?: unknown;
   error?: RunError;
@@ -135,7 +139,7 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
       break;
     }
     case 'task.assigned': {
-      const task: TaskState = { taskId: event.taskId, nodeId: event.nodeId, assignee: event.assignee, status: 'running', assignedAt: event.ts };
+      const task: TaskState = { taskId: event.taskId, nodeId: event.nodeId, assignee: event.assignee, status: 'running', attempt: 1, assignedAt: event.ts };
       if (event.parentTaskId !== undefined) task.parentTaskId = event.parentTaskId;
       if (event.input !== undefined) task.input = event.input;
       state.tasks[event.taskId] = task;
@@ -145,6 +149,14 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
     case 'task.failed': {
       const task = state.tasks[event.taskId];
       if (!task) throw new RunLogError(`${event.type} for unknown task "${event.taskId}"`, index);
+      if (event.attempt !== undefined) task.attempt = event.attempt;
+      if (event.type === 'task.failed' && event.retryInMs !== undefined) {
+        task.error = event.error;
+        task.retryInMs = event.retryInMs;
+        task.attempt = (event.attempt ?? task.attempt) + 1;
+        break;
+      }
+      delete task.retryInMs;
       task.finishedAt = event.ts;
       if (event.type === 'task.succeeded') {
         task.status = 'succeeded';

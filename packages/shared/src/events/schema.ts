@@ -78,6 +78,8 @@ export const TaskSucceededEvent = z.object({
   taskId: z.string(),
   nodeId: z.string(),
   output: z.unknown().optional(),
+  /** The attempt that succeeded (1 unless retried). */
+  attempt: z.number().int().min(1).optional(),
 });
 
 export const TaskFailedEvent = z.object({
@@ -86,6 +88,9 @@ export const TaskFailedEvent = z.object({
   taskId: z.string(),
   nodeId: z.string(),
   error: RunError,
+  attempt: z.number().int().min(1).optional(),
+  /** Set when the task will be tried again after this wait: the task is still going. */
+  retryInMs: z.number().int().min(0).optional(),
 });
 
 export const ChatMessage = z.object({
