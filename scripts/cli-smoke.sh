@@ -6,16 +6,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-declare -A inputs=(
-  [hello]='{"name":"Ada"}'
-  [support-triage]='{"subject":"Late order","body":"Where is my parcel?","orderId":"A-7"}'
-  [retry-and-fallback]='{}'
-  [parallel-report]='{"orders":[{"customer":"ana","amount":3},{"customer":"bo","amount":4}]}'
-)
-
-for name in hello support-triage retry-and-fallback parallel-report; do
-  pnpm flow validate "examples/$name.json"
-  pnpm flow run "examples/$name.json" --input "${inputs[$name]}" --json > "$tmp/$name.ndjson"
+# Every example, run with the input of its first golden case (examples/<flow>.golden.json).
+for flow in examples/*.json; do
+  [[ $flow == *.golden.json ]] && continue
+  name="$(basename "$flow" .json)"
+  input="$(node -e 'console.log(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[0].input))' "examples/$name.golden.json")"
+  pnpm flow validate "$flow"
+  pnpm flow run "$flow" --input "$input" --json > "$tmp/$name.ndjson"
   # Every stdout line must be a run event; the last one says the run succeeded.
   node -e '
     const lines = require("fs").readFileSync(process.argv[1], "utf8").trimEnd().split("\n");

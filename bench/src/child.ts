@@ -4,10 +4,11 @@ import { runW2 } from './workloads/w2.js';
 import { runW3 } from './workloads/w3.js';
 import { runW4 } from './workloads/w4.js';
 import { runW5 } from './workloads/w5.js';
+import { runW6 } from './workloads/w6.js';
 
 /**
  * One workload in its own process, so each workload's peak RSS is its own:
- *   node --expose-gc --import tsx bench/src/child.ts <W1..W5> '<params JSON>'
+ *   node --expose-gc --import tsx bench/src/child.ts <W1..W6> '<params JSON>'
  * Progress goes to stderr; the result is one stdout line starting with RESULT_PREFIX.
  * Exits non-zero when the workload throws (a run failed or gave the wrong output).
  */
@@ -18,6 +19,7 @@ const WORKLOADS: Record<string, (params: never) => Promise<unknown>> = {
   W3: runW3,
   W4: runW4,
   W5: runW5,
+  W6: runW6,
 };
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runFlow, validateFlow } from '@loom/engine';
-import { BENCH_INPUT, chain, compile, expectedEvents, fanout } from './flows.js';
+import { BENCH_INPUT, chain, compile, expectedEvents, fanout, parallelSkills } from './flows.js';
 import { median, percentile, rawChain } from './measure.js';
 import { benchContext, CountingSink, createSubscriber, StreamingSink } from './sinks.js';
 import { SqliteEventSink, tempEventDb } from './sqlite-sink.js';
@@ -66,6 +66,19 @@ describe('the benchmarked runs succeed', () => {
     expect(result.status).toBe('succeeded');
     expect(result.output).toEqual(Array.from({ length: 20 }, () => BENCH_INPUT));
     expect(sink.count).toBe(expectedEvents(24));
+  });
+
+  it('a small parallel node runs every item at once, in about one delay', async () => {
+    const { compiled } = compile(parallelSkills(10, 10, 50));
+    const sink = new CountingSink();
+    const result = await runFlow(compiled, benchContext(sink), { input: Array.from({ length: 10 }, (_, i) => i), runId: 'test-parallel' });
+    expect(result.status).toBe('succeeded');
+    const output = result.output as { results: { ok: boolean; output: unknown }[]; metrics: Record<string, number> };
+    expect(output.results.map((r) => r.output)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(output.metrics.wallMs).toBeLessThan(150);
+    expect(output.metrics.peakRunning).toBe(10);
+    // 3 nodes, a task.assigned and a task.succeeded per item, the node's metrics.
+    expect(sink.count).toBe(expectedEvents(3) + 2 * 10 + 1);
   });
 
   it('the streaming sink hands every event to the subscriber', async () => {

@@ -76,6 +76,35 @@ export function fanout(branches: number, delayMs = 10): FlowInput {
   };
 }
 
+/**
+ * input -> one `parallel` node running `items` delay(`delayMs`) items over `instances`
+ * instances (capacity 1 each, round robin) -> output: 3 nodes. The input is the list of
+ * items; the node's output is `{ result, results, metrics }`.
+ */
+export function parallelSkills(items: number, instances: number, delayMs = 100): FlowInput {
+  if (!Number.isInteger(items) || items < 1 || !Number.isInteger(instances) || instances < 1) {
+    throw new Error(`item and instance counts must be positive integers, got ${items} and ${instances}`);
+  }
+  return {
+    version: 1,
+    id: `bench-parallel-${items}x${instances}`,
+    name: `Bench: parallel node, ${items} delay items over ${instances} instances`,
+    nodes: [
+      { id: 'in', kind: 'input' },
+      {
+        id: 'parallel',
+        kind: 'parallel',
+        config: { skill: 'delay', params: { ms: delayMs }, instances: Array.from({ length: instances }, (_, i) => ({ id: `i${i + 1}` })) },
+      },
+      { id: 'out', kind: 'output' },
+    ],
+    edges: [
+      { from: 'in', to: 'parallel' },
+      { from: 'parallel', to: 'out' },
+    ],
+  };
+}
+
 export interface Compiled {
   compiled: CompiledFlow;
   /** Time for validateFlow (schema parse + graph checks + compile), ms. */

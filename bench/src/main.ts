@@ -36,7 +36,7 @@ if (unknown.length > 0) {
 }
 
 interface Job {
-  workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5';
+  workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
   label: string;
   params: Record<string, unknown>;
   timeoutMs: number;
@@ -49,6 +49,7 @@ const jobs: Job[] = quick
       { workload: 'W3', label: 'W3 200 concurrent runs', params: { runs: 200, steps: 5, delayMs: 10, repetitions: 1 }, timeoutMs: 60_000 },
       { workload: 'W4', label: 'W4 streamed chain 1,000', params: { sizes: [1_000], repetitions: 1, nodesPerRepetition: 10_000 }, timeoutMs: 60_000 },
       { workload: 'W5', label: 'W5 SQLite chain 1,000', params: { sizes: [1_000], repetitions: 1, nodesPerRepetition: 10_000 }, timeoutMs: 60_000 },
+      { workload: 'W6', label: 'W6 parallel pattern 10 items', params: { items: 10, instances: 10, delayMs: 100, repetitions: 1 }, timeoutMs: 60_000 },
     ]
   : [
       { workload: 'W1', label: 'W1 noop chain 100/1,000/10,000', params: { sizes: [100, 1_000, 10_000], repetitions: 3, nodesPerRepetition: 50_000 }, timeoutMs: 300_000 },
@@ -57,11 +58,12 @@ const jobs: Job[] = quick
       { workload: 'W3', label: 'W3 10,000 concurrent runs', params: { runs: 10_000, steps: 5, delayMs: 10, repetitions: 2 }, timeoutMs: 300_000 },
       { workload: 'W4', label: 'W4 streamed chain 1,000/10,000', params: { sizes: [1_000, 10_000], repetitions: 3, nodesPerRepetition: 50_000 }, timeoutMs: 300_000 },
       { workload: 'W5', label: 'W5 SQLite chain 1,000/10,000', params: { sizes: [1_000, 10_000], repetitions: 3, nodesPerRepetition: 50_000 }, timeoutMs: 300_000 },
+      { workload: 'W6', label: 'W6 parallel pattern 50 items', params: { items: 50, instances: 50, delayMs: 100, repetitions: 3 }, timeoutMs: 300_000 },
     ];
 
 const selected = only ? jobs.filter((j) => only.includes(j.workload)) : jobs;
 if (selected.length === 0) {
-  console.error(`--only ${only?.join(',')} selects no workload (W1..W5)`);
+  console.error(`--only ${only?.join(',')} selects no workload (W1..W6)`);
   process.exit(2);
 }
 

@@ -31,7 +31,7 @@ function target(id: string, description: string, value: number | null | undefine
 }
 
 export function evaluateTargets(workloads: Record<string, Json>): TargetResult[] {
-  const { W1, W2, W3, W4, W5 } = workloads;
+  const { W1, W2, W3, W4, W5, W6 } = workloads;
   const w1Sizes: Json[] = W1?.sizes ?? [];
   const w5Sizes: Json[] = W5?.sizes ?? [];
   const w4Sizes: Json[] = W4?.sizes ?? [];
@@ -57,6 +57,7 @@ export function evaluateTargets(workloads: Record<string, Json>): TargetResult[]
     target('W3.10k.ratio', 'W3 10,000 concurrent runs vs raw', w3k10?.ratio, 'x raw', '<=', 3),
     target('W3.10k.rss', 'W3 10,000 concurrent runs: peak process RSS', w3k10?.peakRssMb, 'MB', '<', 500),
     target('W4.eventsPerSec', 'W4 events streamed to a JSON-serialising subscriber (worst N)', w4Sizes.length ? Math.min(...w4Sizes.map((s) => s.eventsPerSec)) : null, 'events/s', '>=', 200_000),
+    target('W6.ratio', `W6 parallel pattern${W6?.items ? ` (${W6.items} items)` : ''} vs raw Promise.all`, W6?.ratio, 'x raw', '<=', 1.5),
   ];
 }
 
@@ -106,6 +107,8 @@ export function formatReport(workloads: Record<string, Json>, targets: TargetRes
       chainRows('W4 streamed events', w, (s) => `${fmt(s.eventsPerSec, 0)} events/s`);
     } else if (name === 'W5') {
       chainRows('W5 SQLite event log', w, (s) => `${fmt(s.rowsPerSec, 0)} rows/s`);
+    } else if (name === 'W6') {
+      rows.push(['W6 parallel pattern', `${fmt(w.items, 0)} items`, ms(w.wallMs, 1), ms(w.baselineWallMs, 1), `${fmt(w.ratio)}x`, `node metrics: speed-up ${fmt(w.speedUp)}x, efficiency ${fmt(w.efficiency)} over ${fmt(w.instances, 0)} instances`]);
     }
   }
   const targetRows: string[][] = [['Result', 'Target', 'Value', 'Threshold']];

@@ -26,6 +26,14 @@ export function describeEvent(event: RunEvent, started: Map<string, number>): st
       return `  ${event.nodeId}: ${event.provider}/${event.model} answered (${event.tokens.input} tokens in, ${event.tokens.output} out)${event.toolCalls ? `, calls ${event.toolCalls.map((c) => c.name).join(', ')}` : ''}`;
     case 'tool.call':
       return `  ${event.nodeId}: tool ${event.tool} ${event.error ? `failed: ${event.error.message}` : 'answered'}`;
+    case 'task.assigned':
+      return `  ${event.nodeId}: ${shortTask(event.taskId)} → ${event.assignee}`;
+    case 'task.succeeded':
+      return `  ${event.nodeId}: ${MARK.succeeded} ${shortTask(event.taskId)}${event.attempt && event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
+    case 'task.failed':
+      return `  ${event.nodeId}: ${MARK.failed} ${shortTask(event.taskId)}: ${event.error.message}${event.retryInMs !== undefined ? `; retrying in ${event.retryInMs} ms` : ''}`;
+    case 'metrics':
+      return event.nodeId === undefined ? undefined : `  ${event.nodeId}: metrics ${formatMetrics(event.values)}`;
     case 'supervision.entry':
       return `  ${event.nodeId}: [${event.state}] ${event.agent}: ${event.action}`;
     default:
@@ -57,4 +65,16 @@ export function describeRunState(state: RunState): string[] {
 export function formatValue(value: unknown, limit: number): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
   return text.length > limit ? `${text.slice(0, limit)}… (${text.length - limit} more characters)` : text;
+}
+
+/** `node/1/step-2-fetch/subtask-3` -> `step-2-fetch/subtask-3`: the task's path inside its node. */
+function shortTask(taskId: string): string {
+  const parts = taskId.split('/');
+  return parts.slice(2).join('/') || taskId;
+}
+
+function formatMetrics(values: Record<string, number>): string {
+  return Object.entries(values)
+    .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toFixed(2)}`)
+    .join(' ');
 }

@@ -19,7 +19,8 @@ export function readTextFile(file: string, maxBytes: number = FLOW_LIMITS.maxByt
     size = stats.size;
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (error as Error).message})`}`);
   }
   if (size > maxBytes) throw new UsageError(`${file}: file is ${size} bytes; the limit is ${maxBytes} bytes`);
   return readFileSync(path, 'utf8');

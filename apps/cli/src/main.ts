@@ -57,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
       for (const skill of createBuiltinSkillRegistry().list()) out(`${skill.id.padEnd(16)} ${skill.effect === 'io' ? '(io)  ' : '      '}${skill.description}`);
       return EXIT.ok;
     case 'schema':
-      out(JSON.stringify(values.events ? runEventJsonSchema() : flowJsonSchema(), null, 2));
+      if (file !== undefined && file !== 'flow' && file !== 'events') throw new UsageError(`schema takes "flow" (the default) or "events", got "${file}"`);
+      out(JSON.stringify(file === 'events' ? runEventJsonSchema() : flowJsonSchema(), null, 2));
       return EXIT.ok;
     default:
       throw new UsageError(`unknown command "${command}" (commands: validate, run, replay, skills, schema)`);

@@ -19,7 +19,7 @@ Usage:
   pnpm flow replay <events.ndjson> [--json]
       Rebuild a run's final state and output from its event log alone; calls nothing.
   pnpm flow skills             List the built-in skills.
-  pnpm flow schema [--events]  Print the JSON Schema of the flow format (or of a run event).
+  pnpm flow schema [events]    Print the JSON Schema of the flow format (or of a run event).
 
 Exit codes: 0 the run succeeded (or the file is valid), 1 the run failed or was cancelled,
 2 an invalid flow, input, event log or usage.`;

@@ -15,3 +15,7 @@ export type { LlmProvider, LlmRequest, LlmResult, LlmToolCall, LlmToolSpec } fro
 export { createLocalProvider, LOCAL_PROVIDER_NOTICE } from './llm/local.js';
 export { compileExpression, type CompiledExpression, type ExpressionScope } from './expressions/jsonata.js';
 export { compileTemplate } from './expressions/template.js';
+export { TaskPool, TaskScope, type TaskSpec, type TaskResult } from './scheduler/tasks.js';
+export { MAX_NESTING_DEPTH } from './graph/compile.js';
+export type { PreparedChild } from './nodes/node-kind.js';
+export { findDivergence, type Divergence, type CompareOptions } from './replay/divergence.js';

@@ -3,8 +3,8 @@ import { readTextFile } from '../load.js';
 import { describeRunState } from '../format.js';
 import { EXIT, UsageError } from '../usage.js';
 
-/** Event logs can be far larger than flows. */
-const MAX_LOG_BYTES = 1024 * 1024 * 1024;
+/** Event logs can be far larger than flows, but must fit in one string (V8's limit is ~512 MiB). */
+const MAX_LOG_BYTES = 256 * 1024 * 1024;
 
 /** Rebuilds the run from its log alone: a pure fold, no provider, tool or network. */
 export function replayCommand(file: string, options: { json: boolean }, out: (line: string) => void): number {

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { RunEvent } from '@loom/shared';
 import { createLocalProvider, derivedIds, fetchHttpClient, runFlow, RunInputError, systemClock, type EventSink } from '@loom/engine';
 import { loadFlow, readTextFile, resolvePath } from '../load.js';
@@ -16,7 +16,7 @@ export interface RunCommandOptions {
 export async function runCommand(file: string, options: RunCommandOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const { compiled } = loadFlow(file);
   const input = parseInput(options);
-  const eventsFile = options.events ? createWriteStream(resolvePath(options.events)) : undefined;
+  const eventsFile = options.events === undefined ? undefined : openEventsFile(options.events);
   const sink = createCliSink(options.json, eventsFile, out);
 
   const controller = new AbortController();
@@ -48,7 +48,16 @@ export async function runCommand(file: string, options: RunCommandOptions, out: 
   } finally {
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
-    if (eventsFile) await new Promise((resolve) => eventsFile.end(resolve));
+    if (eventsFile !== undefined) closeSync(eventsFile);
+  }
+}
+
+/** Opened before the run, so a bad path is a usage error (exit 2), not a crash after the run. */
+function openEventsFile(file: string): number {
+  try {
+    return openSync(resolvePath(file), 'w');
+  } catch (error) {
+    throw new UsageError(`--events ${file}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
 }
 
@@ -65,11 +74,12 @@ function parseInput(options: RunCommandOptions): unknown {
 }
 
 /** --json: every event as a line on stdout. Otherwise: a progress line per meaningful event. */
-function createCliSink(json: boolean, file: WriteStream | undefined, out: (line: string) => void): EventSink {
+function createCliSink(json: boolean, file: number | undefined, out: (line: string) => void): EventSink {
   const started = new Map<string, number>();
   return {
     append(event: RunEvent) {
-      if (file) file.write(JSON.stringify(event) + '\n');
+      // Written synchronously, so the file holds every event even if the process is killed.
+      if (file !== undefined) writeSync(file, JSON.stringify(event) + '\n');
       if (json) {
         process.stdout.write(JSON.stringify(event) + '\n');
         return;

@@ -27,10 +27,17 @@ export class ExpressionSyntaxError extends Error {
   }
 }
 
+/**
+ * Limits on one evaluation, so a flow cannot freeze the process with a runaway
+ * expression (`($f := function($n) { $f($n + 1) }; $f(0))`): JSONata work never yields
+ * to the event loop, so node timeouts and cancellation could not stop it.
+ */
+export const EXPRESSION_LIMITS = { timeout: 2_000, stack: 500 } as const;
+
 export function compileExpression(source: string): CompiledExpression {
   let expression: jsonata.Expression;
   try {
-    expression = jsonata(source);
+    expression = jsonata(source, EXPRESSION_LIMITS);
   } catch (error) {
     const { message, position } = error as { message?: string; position?: number };
     throw new ExpressionSyntaxError(
@@ -45,14 +52,19 @@ export function compileExpression(source: string): CompiledExpression {
         return plainJson(await expression.evaluate(input, {
           run: { id: scope.runId },
           node: { id: scope.nodeId },
-          now: () => new Date(scope.now).toISOString(),
+          now: (picture?: string, timezone?: string) => (picture === undefined ? new Date(scope.now).toISOString() : fromMillis(scope.now, picture, timezone)),
           millis: () => scope.now,
           random: () => {
             throw new Error('$random() is not available: runs must be reproducible');
           },
+          shuffle: () => {
+            throw new Error('$shuffle() is not available: runs must be reproducible');
+          },
         }));
       } catch (error) {
-        const { message } = error as { message?: string };
+        const { message, code } = error as { message?: string; code?: string };
+        // `$error("...")` is the flow author's own message: pass it on as is.
+        if (code === 'D3137') throw Object.assign(new Error(message ?? 'error'), { code: 'user_error', retryable: false });
         throw Object.assign(new Error(`expression ${JSON.stringify(truncate(source))} failed: ${message ?? String(error)}`), {
           code: 'expression',
           retryable: false,
@@ -82,4 +94,11 @@ function isPlainObject(value: object): boolean {
 
 function truncate(text: string): string {
   return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
+
+const formatter = jsonata('$fromMillis(ms, picture, timezone)');
+
+/** `$now(picture, timezone)` formats the run's clock the way JSONata's own `$now` would. */
+function fromMillis(ms: number, picture: string, timezone: string | undefined): Promise<string> {
+  return formatter.evaluate({ ms, picture, timezone });
 }

@@ -1,4 +1,4 @@
-import { compileExpression, type CompiledExpression, type ExpressionScope } from './jsonata.js';
+import { compileExpression, ExpressionSyntaxError, type CompiledExpression, type ExpressionScope } from './jsonata.js';
 
 /**
  * Text with `{{ expression }}` placeholders, each a JSONata expression over the input:
@@ -18,7 +18,7 @@ export function compileTemplate(text: string): CompiledTemplate {
     const open = rest.indexOf('{{');
     if (open < 0) break;
     const close = rest.indexOf('}}', open + 2);
-    if (close < 0) throw new Error(`unclosed "{{" at character ${text.length - rest.length + open}`);
+    if (close < 0) throw new ExpressionSyntaxError(`unclosed "{{" at character ${text.length - rest.length + open}`, text.length - rest.length + open);
     if (open > 0) parts.push(rest.slice(0, open));
     parts.push(compileExpression(rest.slice(open + 2, close).trim()));
     rest = rest.slice(close + 2);

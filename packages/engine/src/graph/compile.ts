@@ -1,4 +1,4 @@
-import { parseFlow, type Flow, type FlowIssue, type FlowNode, type RetryPolicy, RetryPolicy as RetryPolicySchema } from '@loom/shared';
+import { checkFlowGraph, parseFlow, type Flow, type FlowIssue, type FlowNode, type RetryPolicy, RetryPolicy as RetryPolicySchema } from '@loom/shared';
 import type { PrepareEnv, PreparedNode } from '../nodes/node-kind.js';
 import { BUILTIN_NODE_KINDS, type NodeKindRegistry } from '../nodes/registry.js';
 import { createBuiltinSkillRegistry, type SkillRegistry } from '../skills/registry.js';
@@ -58,15 +58,18 @@ const NO_RETRY: RetryPolicy = RetryPolicySchema.parse({});
 
 /** Validates a parsed flow deeply (skills, parameters, expressions) and prepares it to run. */
 export function compileFlow(flow: Flow, options: CompileOptions = {}): CompileResult {
-  const skills = options.skills ?? defaultSkills();
-  const kinds = options.kinds ?? BUILTIN_NODE_KINDS;
+  return compileAt(flow, options.skills ?? defaultSkills(), options.kinds ?? BUILTIN_NODE_KINDS, 0);
+}
+
+/** Compiles a flow whose nodes sit `depth` pattern levels deep (sub-flows compile at their parent's depth + 1). */
+function compileAt(flow: Flow, skills: SkillRegistry, kinds: NodeKindRegistry, depth: number): CompileResult {
   const issues: FlowIssue[] = [];
   const indexOf = new Map<string, number>();
   flow.nodes.forEach((node, i) => indexOf.set(node.id, i));
 
   const nodes: CompiledNode[] = flow.nodes.map((node, index) => {
     const issue = (path: (string | number)[], message: string) => issues.push({ path: ['nodes', index, ...path], nodeId: node.id, message });
-    const prepared = prepareNode(node, { flow, skills, kinds, issue, depth: 0 });
+    const prepared = prepareNode(node, { flow, skills, kinds, issue, depth });
     return {
       index,
       id: node.id,
@@ -156,6 +159,18 @@ function prepareNode(node: FlowNode, scope: PrepareScope): PreparedNode {
       });
       if (failed) return undefined;
       return { id: child.id, node: child, prepared, policy: { retry: child.retry ?? NO_RETRY, timeoutMs: child.timeoutMs } };
+    },
+    compileChildFlow: (child, path) => {
+      if (scope.depth + 1 > MAX_NESTING_DEPTH) {
+        scope.issue(path, `patterns are nested more than ${MAX_NESTING_DEPTH} levels deep here; flatten the flow or use fewer levels`);
+        return undefined;
+      }
+      // The schema checked the nested flow's shape with its parent; its graph is checked here.
+      const graphIssues = checkFlowGraph(child);
+      const result = graphIssues.length > 0 ? { ok: false as const, issues: graphIssues } : compileAt(child, scope.skills, scope.kinds, scope.depth + 1);
+      if (result.ok) return result.compiled;
+      for (const issue of result.issues) scope.issue([...path, ...issue.path], issue.nodeId ? `node "${issue.nodeId}": ${issue.message}` : issue.message);
+      return undefined;
     },
   });
 }

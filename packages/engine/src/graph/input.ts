@@ -18,7 +18,7 @@ export function checkRunInput(compiled: CompiledFlow, input: unknown): FlowIssue
     }
     const record = input as Record<string, unknown>;
     for (const [name, field] of fields) {
-      const value = record[name];
+      const value = Object.hasOwn(record, name) ? record[name] : undefined;
       if (value === undefined) {
         if (field.required && field.default === undefined) issues.push({ path: [name], nodeId: node.id, message: `missing required input "${name}"` });
         continue;
@@ -53,5 +53,5 @@ function article(type: string): string {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return `${article(typeof value)} (${JSON.stringify(value).slice(0, 40)})`;
+  return `${article(typeof value)} (${(JSON.stringify(value) ?? String(value)).slice(0, 40)})`;
 }

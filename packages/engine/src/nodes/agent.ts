@@ -73,6 +73,9 @@ export const agentKind: NodeKindDefinition<'agent'> = {
             emit({ type: 'llm.response', callId, nodeId, provider, model, content: '', tokens: { input: 0, output: 0 }, error: toRunError(error) });
             throw error;
           }
+          // A provider that ignores the signal may still answer after a timeout or cancel:
+          // the attempt is over, so neither its answer nor its tools may take effect.
+          signal.throwIfAborted();
           emit({
             type: 'llm.response',
             callId,
@@ -88,6 +91,7 @@ export const agentKind: NodeKindDefinition<'agent'> = {
 
           messages.push({ role: 'assistant', content: result.content, toolCalls: result.toolCalls });
           const outcomes = await Promise.all(result.toolCalls.map((call) => runTool(tools, call, execution)));
+          signal.throwIfAborted();
           result.toolCalls.forEach((call, i) => {
             const outcome = outcomes[i]!;
             emit({

@@ -1,3 +1,4 @@
+import { validateFlow } from '../graph/compile.js';
 import { describe, expect, it } from 'vitest';
 import { flowDoc, nodeStatuses, nodeStatusEvents, run } from '../test-harness.js';
 
@@ -132,10 +133,9 @@ describe('merge', () => {
     expect(nodeStatuses(other.state)).toMatchObject({ a: 'skipped', b: 'succeeded', join: 'succeeded' });
   });
 
-  it('"object" fails clearly when two inputs share a key', async () => {
-    const { result } = await run(merged({ mode: 'object' }, ['same', 'same']), { input: 'S' });
-    expect(result.status).toBe('failed');
-    expect(result.error).toMatchObject({ code: 'duplicate_key', nodeId: 'join', retryable: false });
-    expect(result.error!.message).toContain('two inputs named "same"');
+  it('two inputs sharing a key are refused before the run', () => {
+    const result = validateFlow(merged({ mode: 'object' }, ['same', 'same']));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.issues.map((i) => i.message)).toEqual([expect.stringContaining('already delivers a value named "same" to "join"')]);
   });
 });

@@ -14,7 +14,7 @@ export const inputKind: NodeKindDefinition<'input'> = {
       execute: ({ input }) => {
         if (defaults.length === 0 || typeof input !== 'object' || input === null || Array.isArray(input)) return { output: input };
         const output: Record<string, unknown> = { ...(input as Record<string, unknown>) };
-        for (const [name, field] of defaults) if (output[name] === undefined) output[name] = field.default;
+        for (const [name, field] of defaults) if (!Object.hasOwn(output, name) || output[name] === undefined) output[name] = field.default;
         return { output };
       },
     };
@@ -70,7 +70,7 @@ export const mergeKind: NodeKindDefinition<'merge'> = {
         if (mode === 'first') return { output: values[0]?.value ?? null };
         const output: Record<string, unknown> = {};
         for (const { key, value } of values) {
-          if (key in output) throw new NodeError(`two inputs named "${key}": give the edges distinct "toPort" names`, 'duplicate_key', false);
+          if (Object.hasOwn(output, key)) throw new NodeError(`two inputs named "${key}": give the edges distinct "toPort" names`, 'duplicate_key', false);
           output[key] = value;
         }
         return { output };

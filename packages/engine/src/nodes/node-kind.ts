@@ -1,5 +1,6 @@
 import type { Flow, FlowNode, FlowSettings, NodeKind, NodeOf, RunEventBody } from '@loom/shared';
 import type { AttemptPolicy } from '../scheduler/attempts.js';
+import type { CompiledFlow } from '../graph/compile.js';
 import type { TaskScope } from '../scheduler/tasks.js';
 import type { EngineContext } from '../context/context.js';
 import type { ExpressionScope } from '../expressions/jsonata.js';
@@ -28,6 +29,8 @@ export interface PrepareEnv {
    * subagent), with its problems reported at their full path. Undefined when invalid.
    */
   prepareChild(node: FlowNode, path: (string | number)[]): PreparedChild | undefined;
+  /** Checks and compiles a flow nested at `path` (a sub-flow), one nesting level deeper. */
+  compileChildFlow(flow: Flow, path: (string | number)[]): CompiledFlow | undefined;
   /** How deep this node is nested in patterns: 0 for a flow's own node. */
   depth: number;
 }
@@ -41,7 +44,7 @@ export interface PreparedChild {
 }
 
 export interface PreparedNode {
-  /** `io` nodes reach outside the engine; replays answer them from the log. */
+  /** `io` nodes reach outside the engine (network, models, time); pure ones depend on their input only. */
   effect: 'pure' | 'io';
   /** `list` gives the node every incoming value as `{ key, value }` in edge order (merge). */
   inputMode: 'value' | 'list';

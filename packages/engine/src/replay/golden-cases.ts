@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseFlowText, type RunEvent } from '@loom/shared';
 import { createLocalProvider } from '../llm/local.js';
@@ -7,8 +7,10 @@ import { compileFlow } from '../graph/compile.js';
 import { runFlow } from '../scheduler/loop.js';
 
 /**
- * The runs whose logs are kept as golden files. Each runs offline with a virtual clock,
- * so the whole log, `ts` included, is reproducible byte for byte.
+ * The runs whose logs are kept as golden files: every `examples/<flow>.golden.json`
+ * lists `{ name, input }` cases for `examples/<flow>.json`, plus the fixtures below.
+ * Each runs offline with a virtual clock, so the whole log, `ts` included, is
+ * reproducible byte for byte.
  */
 export interface GoldenCase {
   name: string;
@@ -17,25 +19,23 @@ export interface GoldenCase {
   input: unknown;
 }
 
-export const GOLDEN_CASES: readonly GoldenCase[] = [
-  { name: 'hello', flow: 'examples/hello.json', input: { name: 'Ada' } },
-  {
-    name: 'support-triage-normal',
-    flow: 'examples/support-triage.json',
-    input: { subject: 'Where is my parcel?', body: 'Ordered last week, nothing yet.', orderId: 'A-1042' },
-  },
-  { name: 'support-triage-urgent', flow: 'examples/support-triage.json', input: { subject: 'Checkout is down', body: 'Outage since 9:00' } },
-  { name: 'retry-and-fallback', flow: 'examples/retry-and-fallback.json', input: {} },
-  {
-    name: 'parallel-report',
-    flow: 'examples/parallel-report.json',
-    input: { orders: [{ customer: 'ana', amount: 30 }, { customer: 'bo', amount: 120 }, { customer: 'ana', amount: 45 }] },
-  },
+export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export const goldenPath = (name: string) => fileURLToPath(new URL(`./__fixtures__/golden/${name}.ndjson`, import.meta.url));
+
+const FIXTURE_CASES: GoldenCase[] = [
   { name: 'failing-step', flow: 'packages/engine/src/replay/__fixtures__/failing-step.json', input: { items: ['a', 'b'] } },
 ];
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const goldenPath = (name: string) => fileURLToPath(new URL(`./__fixtures__/golden/${name}.ndjson`, import.meta.url));
+function exampleCases(): GoldenCase[] {
+  const files = readdirSync(REPO_ROOT + 'examples').filter((f) => f.endsWith('.golden.json')).sort();
+  return files.flatMap((file) => {
+    const flow = `examples/${file.replace(/\.golden\.json$/, '.json')}`;
+    const cases = JSON.parse(readFileSync(REPO_ROOT + 'examples/' + file, 'utf8')) as { name: string; input: unknown }[];
+    return cases.map((c) => ({ name: c.name, flow, input: c.input }));
+  });
+}
+
+export const GOLDEN_CASES: readonly GoldenCase[] = [...exampleCases(), ...FIXTURE_CASES];
 
 /** Runs a golden case from its flow file, as the golden files were made. */
 export async function runGoldenCase(testCase: GoldenCase, flowText?: string): Promise<RunEvent[]> {

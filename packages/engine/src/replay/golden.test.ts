@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeEventsNdjson, encodeEventsNdjson, reduceRun, type RunEvent } from '@loom/shared';
 import { findDivergence } from './divergence.js';
@@ -24,10 +24,21 @@ describe('golden run logs', () => {
       expect(finished.type).toBe('run.finished');
       const state = reduceRun(events);
       expect(state.status).toBe(finished.status);
-      expect(state.output).toEqual(finished.output);
       expect(Object.values(state.nodes).every((node) => node.status !== 'running')).toBe(true);
+      // The run's output must be what its output nodes produced, as the node events recorded it.
+      const flow = JSON.parse(readFileSync(REPO_ROOT + testCase.flow, 'utf8')) as { nodes: { id: string; kind: string; config?: { key?: string } }[] };
+      const outputs = flow.nodes.filter((n) => n.kind === 'output' && state.nodes[n.id]?.status === 'succeeded');
+      if (finished.status !== 'succeeded') expect(state.output).toBeUndefined();
+      else if (outputs.length === 1) expect(state.output).toEqual(state.nodes[outputs[0]!.id]!.output);
+      else expect(state.output).toEqual(Object.fromEntries(outputs.map((n) => [n.config?.key ?? n.id, state.nodes[n.id]!.output])));
     });
   }
+
+  it('every example flow has golden cases (examples/<flow>.golden.json)', () => {
+    const examples = readdirSync(REPO_ROOT + 'examples').filter((f) => f.endsWith('.json') && !f.endsWith('.golden.json'));
+    const covered = new Set(GOLDEN_CASES.map((c) => c.flow));
+    expect(examples.filter((f) => !covered.has(`examples/${f}`))).toEqual([]);
+  });
 
   it('the goldens cover success, skipped branches, retries, the error port, parallel waits, an agent with a tool, and failure', () => {
     const all = GOLDEN_CASES.flatMap((c) => golden(c.name));

@@ -1,13 +1,11 @@
 import type { FlowIssue, FlowSettings, NodeStatus, RunError, RunEvent, RunEventBody, RunStatus } from '@loom/shared';
-import type { EngineContext } from '../context/context.js';
-import { NodeError, toRunError } from '../errors.js';
+import type { Clock, EngineContext } from '../context/context.js';
 import type { CompiledFlow, CompiledNode } from '../graph/compile.js';
 import { checkRunInput } from '../graph/input.js';
-import type { NodeResult } from '../nodes/node-kind.js';
-import type { Clock } from '../context/context.js';
+import type { NodeExecution, NodeResult } from '../nodes/node-kind.js';
 import { runAttempts, type AttemptHost } from './attempts.js';
 import { Execution, type RunScope } from './execution.js';
-import { applyOutcome, collectInput, createSchedulerState, hasReady, NodePhase, retryDelay, takeReady, type Outcome, type SchedulerState } from './plan.js';
+import { applyOutcome, collectInput, createSchedulerState, hasReady, NodePhase, takeReady, type Outcome, type SchedulerState } from './plan.js';
 
 export interface RunOptions {
   input?: unknown;
@@ -45,6 +43,18 @@ export function runFlow(compiled: CompiledFlow, context: EngineContext, options:
   return new FlowRun(compiled, context, input, options).start();
 }
 
+/**
+ * Runs a flow inside a node of another run (a sub-flow): the same log and clock, its
+ * nodes' events under ids prefixed with the parent task's id (`<task>/<node>`, so the UI
+ * can draw them as a group), cancelled with the parent, and no run.started/run.finished of
+ * its own. Resolves with its outcome; the caller decides what a failure means.
+ */
+export function runEmbeddedFlow(compiled: CompiledFlow, parent: NodeExecution, input: unknown): Promise<RunResult> {
+  const issues = checkRunInput(compiled, input);
+  if (issues.length > 0) return Promise.reject(new RunInputError(issues));
+  return new FlowRun(compiled, parent.context, input, { runId: parent.runId }, parent).start();
+}
+
 class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   readonly runId: string;
   readonly settings: FlowSettings;
@@ -61,17 +71,25 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   private resolve!: (result: RunResult) => void;
   private reject!: (error: unknown) => void;
   readonly emit = (body: RunEventBody) => this.write(body);
+  /** Ids used in events: the flow's own, or prefixed by the parent task when embedded. */
+  private readonly nodeIds: readonly string[];
+  /** Pattern nesting depth of this flow's nodes. */
+  private readonly depth: number;
 
   constructor(
     private readonly compiled: CompiledFlow,
     readonly context: EngineContext,
     private readonly input: unknown,
     private readonly options: RunOptions,
+    /** Set when this flow runs inside a node of another run. */
+    private readonly parent?: NodeExecution,
   ) {
     this.runId = options.runId ?? context.ids.runId(compiled.hash, input);
     this.state = createSchedulerState(compiled);
     this.capacity = compiled.flow.settings.concurrency;
     this.settings = compiled.flow.settings;
+    this.nodeIds = parent ? compiled.nodeIds.map((id) => `${parent.taskId}/${id}`) : compiled.nodeIds;
+    this.depth = parent ? parent.depth + 1 : 0;
   }
 
   start(): Promise<RunResult> {
@@ -80,6 +98,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
       this.reject = reject;
     });
     try {
+      if (this.parent) return this.startEmbedded(done);
       this.emit({
         type: 'run.started',
         flowId: this.compiled.flow.id,
@@ -98,19 +117,41 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
         this.onCancel = () => this.safely(() => this.finish('cancelled', cancelledError()));
         signal.addEventListener('abort', this.onCancel, { once: true });
       }
-      const { timeoutMs } = this.compiled.flow.settings;
-      if (timeoutMs !== undefined) {
-        this.timeoutArmed = true;
-        this.context.clock.sleep(timeoutMs, this.controller.signal).then(
-          () => this.safely(() => this.finish('failed', { message: `run timed out after ${timeoutMs} ms (settings.timeoutMs)`, code: 'run_timeout' })),
-          () => undefined,
-        );
-      }
+      this.armTimeout();
       this.pump();
     } catch (error) {
       this.fail(error);
     }
     return done;
+  }
+
+  private startEmbedded(done: Promise<RunResult>): Promise<RunResult> {
+    const signal = this.parent!.signal;
+    if (signal.aborted) {
+      this.finish('cancelled', cancelledError());
+      return done;
+    }
+    this.onCancel = () => this.safely(() => this.finish('cancelled', cancelledError()));
+    signal.addEventListener('abort', this.onCancel, { once: true });
+    this.armTimeout();
+    this.pump();
+    return done;
+  }
+
+  /** The flow's own `settings.timeoutMs`, for the whole run. */
+  private armTimeout(): void {
+    const { timeoutMs } = this.compiled.flow.settings;
+    if (timeoutMs === undefined) return;
+    this.timeoutArmed = true;
+    this.context.clock.sleep(timeoutMs, this.controller.signal).then(
+      () => this.safely(() => this.finish('failed', { message: `run timed out after ${timeoutMs} ms (settings.timeoutMs)`, code: 'run_timeout' })),
+      () => undefined,
+    );
+  }
+
+  /** The signal that cancels this run: the context's, or the parent task's when embedded. */
+  private get cancelSignal(): AbortSignal | undefined {
+    return this.parent ? this.parent.signal : this.context.signal;
   }
 
   /** Starts ready nodes while there is capacity; finishes the run when nothing is left. */
@@ -132,7 +173,8 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   private async runNode(node: CompiledNode, input: unknown): Promise<void> {
     try {
       this.pendingInput[node.index] = input;
-      const result = await runAttempts(this, node, node, node.id, node.id);
+      const id = this.nodeIds[node.index]!;
+      const result = await runAttempts(this, node, node, id, id);
       this.pendingInput[node.index] = undefined;
       this.running--;
       if (result === null || this.finished) return;
@@ -158,14 +200,15 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   attemptStarted(node: CompiledNode, attempt: number): number {
     this.state.attempt[node.index] = attempt;
     // Expressions see the time of this `running` event, so a replay sees the same time.
-    return this.emitStatus(node.id, 'running', attempt);
+    return this.emitStatus(this.nodeIds[node.index]!, 'running', attempt);
   }
   attempt(node: CompiledNode, attempt: number, now: number, signal: AbortSignal): unknown {
-    const execution = new Execution(this, node.id, `${node.id}/${attempt}`, attempt, this.pendingInput[node.index], now, signal, 0);
+    const id = this.nodeIds[node.index]!;
+    const execution = new Execution(this, id, `${id}/${attempt}`, attempt, this.pendingInput[node.index], now, signal, this.depth);
     return node.prepared.produce ? node.prepared.produce(execution) : node.prepared.execute(execution);
   }
   attemptFailed(node: CompiledNode, attempt: number, error: RunError, waitMs: number): void {
-    this.emit({ type: 'node.status', nodeId: node.id, status: 'failed', attempt, error, retryInMs: waitMs });
+    this.emit({ type: 'node.status', nodeId: this.nodeIds[node.index]!, status: 'failed', attempt, error, retryInMs: waitMs });
   }
 
   /** Records a node's outcome and folds it into the scheduler state. */
@@ -174,14 +217,14 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     if (outcome.kind === 'succeeded') {
       this.emit({
         type: 'node.status',
-        nodeId: node.id,
+        nodeId: this.nodeIds[node.index]!,
         status: 'succeeded',
         attempt,
         output: outcome.output,
         ...(outcome.ports !== undefined ? { ports: outcome.ports } : {}),
       });
     } else {
-      this.emit({ type: 'node.status', nodeId: node.id, status: 'failed', attempt, error: outcome.error, ...(node.continueOnError ? { ports: ['error'] } : {}) });
+      this.emit({ type: 'node.status', nodeId: this.nodeIds[node.index]!, status: 'failed', attempt, error: outcome.error, ...(node.continueOnError ? { ports: ['error'] } : {}) });
       if (!node.continueOnError) {
         // Marked here, not by applyOutcome, so `finish` does not report it as cancelled.
         this.state.phase[node.index] = NodePhase.failed;
@@ -190,7 +233,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
       }
     }
     for (const skipped of applyOutcome(this.compiled, this.state, node.index, outcome)) {
-      this.emitStatus(this.compiled.nodeIds[skipped]!, 'skipped', 0);
+      this.emitStatus(this.nodeIds[skipped]!, 'skipped', 0);
     }
     this.pump();
   }
@@ -198,7 +241,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   private finish(status: RunStatus, error?: RunError): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.onCancel) this.context.signal?.removeEventListener('abort', this.onCancel);
+    if (this.onCancel) this.cancelSignal?.removeEventListener('abort', this.onCancel);
     // A run that succeeded has nothing running; aborting (which costs more than the rest
     // of a small run) is only needed to stop its own timeout timer.
     if (status !== 'succeeded' || this.timeoutArmed) this.controller.abort(status === 'cancelled' ? cancelledError() : error);
@@ -209,13 +252,18 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     for (let i = 0; i < phase.length; i++) {
       if (phase[i] === NodePhase.running) {
         phase[i] = NodePhase.cancelled;
-        this.emitStatus(this.compiled.nodeIds[i]!, 'cancelled', attempt[i]!);
+        this.emitStatus(this.nodeIds[i]!, 'cancelled', attempt[i]!);
       } else if (phase[i] === NodePhase.succeeded) succeeded++;
       else if (phase[i] === NodePhase.failed) failed++;
       else if (phase[i] === NodePhase.skipped) skipped++;
     }
-    this.emit({ type: 'metrics', values: { nodesSucceeded: succeeded, nodesFailed: failed, nodesSkipped: skipped, nodesTotal: phase.length } });
     const output = status === 'succeeded' ? this.runOutput() : undefined;
+    if (this.parent) {
+      // A sub-flow's outcome is its parent node's to report.
+      this.resolve({ runId: this.runId, status, ...(output !== undefined ? { output } : {}), ...(error !== undefined ? { error } : {}) });
+      return;
+    }
+    this.emit({ type: 'metrics', values: { nodesSucceeded: succeeded, nodesFailed: failed, nodesSkipped: skipped, nodesTotal: phase.length } });
     this.emit({
       type: 'run.finished',
       status,
@@ -240,6 +288,10 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
 
   /** The hot path's event, built without spreading; returns its `ts`. */
   private emitStatus(nodeId: string, status: NodeStatus, attempt: number): number {
+    if (this.parent) {
+      this.parent.emit({ type: 'node.status', nodeId, status, attempt });
+      return this.context.clock.now();
+    }
     const ts = this.context.clock.now();
     this.append({ v: 1, runId: this.runId, seq: ++this.seq, ts, type: 'node.status', nodeId, status, attempt });
     return ts;
@@ -248,6 +300,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   private write(body: RunEventBody): void {
     // Nodes still winding down after the run ended (cancelled, timed out) may try to log.
     if (this.finished && body.type !== 'run.finished' && body.type !== 'metrics' && body.type !== 'node.status') return;
+    if (this.parent) return this.parent.emit(body);
     this.append({ v: 1, runId: this.runId, seq: ++this.seq, ts: this.context.clock.now(), ...body } as RunEvent);
   }
 
@@ -277,7 +330,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   private fail(error: unknown): void {
     if (!this.finished) {
       this.finished = true;
-      if (this.onCancel) this.context.signal?.removeEventListener('abort', this.onCancel);
+      if (this.onCancel) this.cancelSignal?.removeEventListener('abort', this.onCancel);
       this.controller.abort(error);
     }
     this.reject(error);

@@ -21,7 +21,7 @@ export const NodePhase = {
 } as const;
 export type NodePhase = (typeof NodePhase)[keyof typeof NodePhase];
 
-const EDGE_UNRESOLVED = 0;
+// Edge states: 0 until its source finishes, then active (carries a value) or dead.
 const EDGE_ACTIVE = 1;
 const EDGE_DEAD = 2;
 

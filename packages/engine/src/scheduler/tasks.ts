@@ -1,8 +1,9 @@
+import { setMaxListeners } from 'node:events';
 import type { RunError } from '@loom/shared';
 import type { Clock } from '../context/context.js';
-import { NodeError } from '../errors.js';
+import { NodeError, toRunError } from '../errors.js';
 import type { NodeResult, PreparedChild } from '../nodes/node-kind.js';
-import { runAttempts, type AttemptHost } from './attempts.js';
+import { runAttempts, type AttemptHost, type AttemptPolicy } from './attempts.js';
 import type { Execution } from './execution.js';
 
 /** Work a pattern hands out: a prepared child node run on an input, as a task of the pattern's execution. */
@@ -15,6 +16,15 @@ export interface TaskSpec {
   input: unknown;
   /** Tasks sharing a pool run at most `pool.limit` at a time. */
   pool?: TaskPool;
+  /** Time limit per attempt set by the pattern (e.g. a granted time budget); the child's own `timeoutMs` still applies, the smaller wins. */
+  timeoutMs?: number;
+  /**
+   * Cancels this task alone (the run's signal cancels them all), e.g. once a pattern has
+   * enough results. The task then resolves as a failed result carrying the signal's
+   * reason (`code: 'cancelled'` unless the reason has its own), logged as `task.failed`
+   * if it had started, without waiting for the child to wind down.
+   */
+  signal?: AbortSignal;
 }
 
 export type TaskResult =
@@ -24,6 +34,8 @@ export type TaskResult =
 interface RunningTask {
   spec: TaskSpec;
   taskId: string;
+  /** The attempt under way (0 before the first). */
+  attempt: number;
 }
 
 /**
@@ -33,18 +45,47 @@ interface RunningTask {
  * A failed task is a result, not an exception: the pattern decides what it means.
  */
 export class TaskScope implements AttemptHost<RunningTask, unknown> {
-  constructor(private readonly parent: Execution) {}
+  constructor(
+    private readonly parent: Execution,
+    /** What the attempts listen to: the run's signal, or a task's own signal linked to it. */
+    readonly signal: AbortSignal = parent.signal,
+  ) {}
 
   async run(spec: TaskSpec): Promise<TaskResult> {
-    const { parent } = this;
-    if (spec.pool) await spec.pool.acquire(parent.signal);
+    if (!spec.signal) return this.runTask(spec, this);
+    const link = linkSignals(this.parent.signal, spec.signal);
     try {
-      const taskId = `${parent.taskId}/${spec.key}`;
+      return await this.runTask(spec, new TaskScope(this.parent, link.signal));
+    } finally {
+      link.dispose();
+    }
+  }
+
+  private async runTask(spec: TaskSpec, host: TaskScope): Promise<TaskResult> {
+    const { parent } = this;
+    const taskId = `${parent.taskId}/${spec.key}`;
+    if (spec.pool) {
+      try {
+        await spec.pool.acquire(host.signal);
+      } catch (error) {
+        // Cancelled while waiting for a slot: it never started, so nothing is logged.
+        const now = parent.context.clock.now();
+        if (this.cancelledAlone(spec)) return { ok: false, taskId, error: this.cancellation(spec), attempt: 0, startedAt: now, finishedAt: now };
+        throw error;
+      }
+    }
+    try {
       const startedAt = parent.context.clock.now();
       parent.emit({ type: 'task.assigned', taskId, nodeId: parent.nodeId, parentTaskId: parent.taskId, assignee: spec.assignee, input: spec.input });
-      const result = await runAttempts(this, { spec, taskId }, spec.child.policy, taskId, parent.nodeId);
-      if (result === null) throw parent.signal.reason ?? new NodeError('the run ended', 'cancelled', false);
+      const running: RunningTask = { spec, taskId, attempt: 0 };
+      const result = await runAttempts(host, running, policyOf(spec), taskId, parent.nodeId);
       const finishedAt = parent.context.clock.now();
+      if (result === null) {
+        if (!this.cancelledAlone(spec)) throw parent.signal.reason ?? new NodeError('the run ended', 'cancelled', false);
+        const error = this.cancellation(spec);
+        parent.emit({ type: 'task.failed', taskId, nodeId: parent.nodeId, error, attempt: running.attempt });
+        return { ok: false, taskId, error, attempt: running.attempt, startedAt, finishedAt };
+      }
       if (!result.ok) {
         parent.emit({ type: 'task.failed', taskId, nodeId: parent.nodeId, error: result.error, attempt: result.attempt });
         return { ok: false, taskId, error: result.error, attempt: result.attempt, startedAt, finishedAt };
@@ -57,27 +98,84 @@ export class TaskScope implements AttemptHost<RunningTask, unknown> {
     }
   }
 
+  /** The task's own signal stopped it, while the run goes on. */
+  private cancelledAlone(spec: TaskSpec): boolean {
+    return spec.signal?.aborted === true && !this.parent.signal.aborted && !this.parent.run.ended();
+  }
+
+  private cancellation(spec: TaskSpec): RunError {
+    const error = toRunError(spec.signal?.reason ?? 'cancelled', this.parent.nodeId);
+    return { ...error, code: error.code ?? 'cancelled', retryable: false };
+  }
+
   // AttemptHost
   get clock(): Clock {
     return this.parent.context.clock;
   }
-  get signal(): AbortSignal {
-    return this.parent.signal;
-  }
   ended(): boolean {
-    return this.parent.run.ended() || this.parent.signal.aborted;
+    return this.parent.run.ended() || this.signal.aborted;
   }
-  attemptStarted(): number {
+  attemptStarted(task: RunningTask, attempt: number): number {
+    task.attempt = attempt;
     return this.parent.context.clock.now();
   }
   attempt(task: RunningTask, attempt: number, now: number, signal: AbortSignal): unknown {
     const { prepared } = task.spec.child;
     const execution = this.parent.child(task.taskId, attempt, task.spec.input, now, signal);
-    return prepared.produce ? prepared.produce(execution) : prepared.execute(execution);
+    const value = prepared.produce ? prepared.produce(execution) : prepared.execute(execution);
+    // A task cancelled on its own ends now, even if its child is slow to notice the signal.
+    return task.spec.signal ? raceAbort(value, signal) : value;
   }
   attemptFailed(task: RunningTask, attempt: number, error: RunError, waitMs: number): void {
     this.parent.emit({ type: 'task.failed', taskId: task.taskId, nodeId: this.parent.nodeId, error, attempt, retryInMs: waitMs });
   }
+}
+
+function policyOf({ child: { policy }, timeoutMs }: TaskSpec): AttemptPolicy {
+  if (timeoutMs === undefined) return policy;
+  return { ...policy, timeoutMs: Math.min(timeoutMs, policy.timeoutMs ?? timeoutMs) };
+}
+
+/** A signal that aborts when either does (with that one's reason); `dispose` stops listening. */
+function linkSignals(run: AbortSignal, own: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onRun = () => controller.abort(run.reason);
+  const onOwn = () => controller.abort(own.reason);
+  if (run.aborted) onRun();
+  else if (own.aborted) onOwn();
+  else {
+    // Many tasks share both signals; more than 10 listeners is normal, not a leak.
+    setMaxListeners(0, run, own);
+    run.addEventListener('abort', onRun, { once: true });
+    own.addEventListener('abort', onOwn, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      run.removeEventListener('abort', onRun);
+      own.removeEventListener('abort', onOwn);
+    },
+  };
+}
+
+/** Settles with `value`, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort(value: unknown, signal: AbortSignal): unknown {
+  if (!(value instanceof Promise)) return value;
+  if (signal.aborted) return Promise.reject(signal.reason as unknown);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as unknown);
+    signal.addEventListener('abort', onAbort, { once: true });
+    value.then(
+      (v: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 /**

@@ -114,6 +114,7 @@ export const textSplitSkill = defineSkill({
   description: 'Splits the input text into a list by a separator.',
   category: 'text',
   effect: 'pure',
+  input: z.string({ error: 'expected text' }),
   params: z
     .object({
       separator: z.string().default('\n'),
@@ -137,6 +138,7 @@ export const textJoinSkill = defineSkill({
   description: 'Joins the input list into text with a separator.',
   category: 'text',
   effect: 'pure',
+  input: z.array(z.unknown(), { error: 'expected a list' }),
   params: z.object({ separator: z.string().default('\n') }).strict(),
   prepare: ({ separator }) => ({
     run: (input) => {
@@ -174,7 +176,8 @@ export function compileOrThrow<T>(compile: () => T, path: (string | number)[]): 
   try {
     return compile();
   } catch (error) {
-    if (error instanceof ExpressionSyntaxError || error instanceof Error) throw new SkillParamError(error.message, path);
+    // Syntax errors are parameter problems; anything else is a bug and surfaces as one.
+    if (error instanceof ExpressionSyntaxError) throw new SkillParamError(error.message, path);
     throw error;
   }
 }

@@ -16,8 +16,13 @@ export interface SkillDefinition<P = unknown> {
   /** Validates the node's `config.params`; paths in its errors locate the bad field. */
   params: z.ZodType<P>;
   /**
-   * `io` skills reach outside the engine (network, time); replays answer them from
-   * the log. `pure` skills depend on their input and parameters only.
+   * What the skill accepts as input, when it is particular about it (text, a list...).
+   * Chains validate each step's input against it before running the step.
+   */
+  input?: z.ZodType;
+  /**
+   * `io` skills reach outside the engine (network, time); `pure` skills depend on their
+   * input and parameters only. Recorded for replays that answer io work from the log.
    */
   effect: 'pure' | 'io';
   /** Done once per flow, not per run: compile expressions, resolve options. */

@@ -62,7 +62,19 @@ describe('checkFlowGraph refuses broken graphs', () => {
 
   it('reports a duplicate edge id', () => {
     const result = check([input, output], [{ id: 'e1', from: 'in', to: 'out' }, { id: 'e1', from: 'in', to: 'out' }]);
-    expect(messages(result)).toEqual(['flow.json: field edges[1].id: duplicate edge id "e1"']);
+    expect(messages(result)).toContain('flow.json: field edges[1].id: duplicate edge id "e1"');
+  });
+
+  it('refuses two edges that deliver a value under the same name to one node', () => {
+    const twice = check([input, output], [{ from: 'in', to: 'out' }, { from: 'in', to: 'out' }]);
+    expect(messages(twice)).toEqual(['flow.json: field edges[1]: edge in -> out: edges[0] already delivers a value named "in" to "out" (give one of them another toPort)']);
+    const distinct = check([input, output], [{ from: 'in', to: 'out', toPort: 'a' }, { from: 'in', to: 'out', toPort: 'b' }]);
+    expect(distinct.ok).toBe(true);
+  });
+
+  it('refuses port and key names that could not be object keys safely', () => {
+    const result = check([input, output], [{ from: 'in', to: 'out', toPort: '__proto__' }]);
+    expect(messages(result)).toEqual(['flow.json: field edges[0].toPort: is a reserved name']);
   });
 
   it('names the edge and the missing node of a dangling edge', () => {

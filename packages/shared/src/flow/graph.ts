@@ -19,6 +19,8 @@ export function checkFlowGraph(flow: Flow): FlowIssue[] {
   const incoming = new Map<string, number>();
   const outgoing = new Map<string, number[]>();
   const edgeIds = new Set<string>();
+  /** `to` + the name its value arrives under: two edges may not deliver under one name. */
+  const arrivals = new Map<string, number>();
   flow.edges.forEach((edge, i) => {
     const label = `edge ${edge.id ? `"${edge.id}" ` : ''}${edge.from} -> ${edge.to}`;
     if (edge.id !== undefined) {
@@ -37,6 +39,14 @@ export function checkFlowGraph(flow: Flow): FlowIssue[] {
     if (portIssue) issues.push({ path: ['edges', i, 'fromPort'], message: `${label}: ${portIssue}` });
     if (target.kind === 'input') issues.push({ path: ['edges', i, 'to'], message: `${label}: input node "${target.id}" cannot have incoming edges` });
     if (source.kind === 'output') issues.push({ path: ['edges', i, 'from'], message: `${label}: output node "${source.id}" cannot have outgoing edges` });
+    const arrival = `${edge.to}\u0000${edge.toPort ?? edge.from}`;
+    const earlier = arrivals.get(arrival);
+    if (earlier !== undefined) {
+      issues.push({
+        path: ['edges', i],
+        message: `${label}: edges[${earlier}] already delivers a value named "${edge.toPort ?? edge.from}" to "${edge.to}" (give one of them another toPort)`,
+      });
+    } else arrivals.set(arrival, i);
     incoming.set(edge.to, (incoming.get(edge.to) ?? 0) + 1);
     const list = outgoing.get(edge.from);
     if (list) list.push(to);

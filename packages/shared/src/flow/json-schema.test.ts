@@ -28,7 +28,9 @@ const EVENT_TYPES = [
 
 describe('flowJsonSchema', () => {
   const schema = flowJsonSchema() as SchemaNode & Record<string, unknown>;
-  const nodeVariants = schema.properties!['nodes']!.items!.oneOf!;
+  // Nodes are recursive (patterns contain nodes), so they live in $defs and are referenced.
+  const nodeRef = (schema.properties!['nodes']!.items as { $ref: string }).$ref;
+  const nodeVariants = (schema as unknown as { $defs: Record<string, SchemaNode> }).$defs[nodeRef.replace('#/$defs/', '')]!.oneOf!;
 
   it('is a draft 2020-12 object schema with an id and a title', () => {
     expect(schema).toMatchObject({
@@ -56,6 +58,10 @@ describe('flowJsonSchema', () => {
     expect(schema.properties!['settings']!.required ?? []).not.toContain('concurrency');
   });
 
+  it('names the recursive node definition', () => {
+    expect(nodeRef).toBe('#/$defs/FlowNode');
+  });
+
   it('has one variant per node kind, told apart by a constant kind', () => {
     expect(nodeVariants.map((variant) => variant.properties!['kind']!.const)).toEqual([...NODE_KINDS]);
     for (const variant of nodeVariants) {
@@ -68,7 +74,7 @@ describe('flowJsonSchema', () => {
 
   it('requires config only for the kinds that have no default config', () => {
     const needsConfig = nodeVariants.filter((variant) => variant.required!.includes('config')).map((variant) => variant.properties!['kind']!.const);
-    expect(needsConfig).toEqual(['skill', 'router', 'agent']);
+    expect(needsConfig).toEqual(['skill', 'router', 'agent', 'chain', 'parallel', 'master_worker', 'supervisor', 'coordinator', 'subflow']);
   });
 });
 

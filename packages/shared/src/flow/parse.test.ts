@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { fieldPath, FLOW_LIMITS, formatFlowIssue, parseFlow, parseFlowText, type ParseFlowResult } from './parse.js';
-import type { Flow } from './schema.js';
+import { NODE_KINDS, type Flow } from './schema.js';
 import { flowDoc, minimalFlowDoc, skill } from './__fixtures__/flows.js';
 
-const KINDS = '"input", "output", "skill", "router", "merge", "agent"';
+const KINDS = NODE_KINDS.map((kind) => `"${kind}"`).join(', ');
 
 function parsed(result: ParseFlowResult): Flow {
   if (!result.ok) throw new Error(`expected the flow to parse, got:\n${result.issues.map((i) => formatFlowIssue(i)).join('\n')}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Flow, type FlowNode } from './schema.js';
+import { Flow, NODE_KINDS } from './schema.js';
 import { FlowVersionError, migrateFlowDocument, type FlowMigration, FLOW_MIGRATIONS } from './migrations.js';
 import { checkFlowGraph } from './graph.js';
 
@@ -95,9 +95,8 @@ function isDiscriminatorIssue(issue: z.core.$ZodIssue): boolean {
 }
 
 function kindList(): string {
-  return FlowNodeKinds.map((k) => `"${k}"`).join(', ');
+  return NODE_KINDS.map((k) => `"${k}"`).join(', ');
 }
-const FlowNodeKinds: readonly FlowNode['kind'][] = ['input', 'output', 'skill', 'router', 'merge', 'agent'];
 
 /** Formats an issue for a person: `flow.json: node "x" field config.template: message`. */
 export function formatFlowIssue(issue: FlowIssue, source?: string): string {

@@ -18,6 +18,9 @@ export const NodeId = z
   .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must start with a letter or "_" and use only letters, digits, "_", "-" or "."')
   .refine((id) => id !== '__proto__' && id !== 'constructor' && id !== 'prototype', 'is a reserved name');
 
+/** Port, route and key names become object keys in node inputs and run outputs: the same rules as ids. */
+export const PortName = NodeId;
+
 export const Position = z.object({ x: z.number(), y: z.number() }).strict();
 
 export const RetryPolicy = z
@@ -68,7 +71,7 @@ export const InputNode = z
     ...nodeBase,
     kind: z.literal('input'),
     config: z
-      .object({ fields: z.record(z.string(), InputField).default({}) })
+      .object({ fields: z.record(PortName, InputField).default({}) })
       .strict()
       .default({ fields: {} }),
   })
@@ -81,7 +84,7 @@ export const OutputNode = z
     config: z
       .object({
         /** Key of this value in the run output when a flow has several output nodes. */
-        key: z.string().min(1).max(128).optional(),
+        key: PortName.optional(),
       })
       .strict()
       .default({}),
@@ -105,7 +108,7 @@ export const SkillNode = z
 export const RouterRoute = z
   .object({
     /** Name of the output port this route sends to. */
-    port: z.string().min(1).max(64),
+    port: PortName,
     /** JSONata expression evaluated against the node's input; truthy selects the route. */
     when: z.string().min(1).max(10_000),
   })
@@ -119,7 +122,7 @@ export const RouterNode = z
       .object({
         routes: z.array(RouterRoute).min(1).max(100),
         /** Port used when no route matches. */
-        defaultPort: z.string().min(1).max(64).default('default'),
+        defaultPort: PortName.default('default'),
         /** `first`: the first matching route; `all`: every matching route. */
         mode: z.enum(['first', 'all']).default('first'),
       })
@@ -177,10 +180,292 @@ export const AgentNode = z
   })
   .strict();
 
-export const FlowNode = z.discriminatedUnion('kind', [InputNode, OutputNode, SkillNode, RouterNode, MergeNode, AgentNode]);
+// ---------------------------------------------------------------------------------------
+// Orchestration patterns. Each is a node kind whose workers, agents and subagents are
+// themselves nodes (a skill, an agent, a sub-flow or another pattern), run as tasks on
+// the engine's one scheduler. Expressions are JSONata over the context each one names.
+// ---------------------------------------------------------------------------------------
+
+/** A JSONata expression. */
+export const Expression = z.string().min(1).max(100_000);
+
+/** How a pattern turns its input into subtasks: a JSONata rule, or a node (an agent, usually). */
+export const Decomposition = z.discriminatedUnion('by', [
+  z.object({ by: z.literal('rule'), expression: Expression }).strict(),
+  z
+    .object({
+      by: z.literal('node'),
+      get node() {
+        return FlowNode;
+      },
+    })
+    .strict(),
+]);
+
+export const Aggregation = z
+  .object({
+    /**
+     * `all`: every result, failures included, in order; `merge`: successful object results
+     * merged left to right; `vote`: the most common successful result (ties: the earliest);
+     * `first_success`: the first successful result in order; `expression`: JSONata over
+     * `{ results, input }`.
+     */
+    strategy: z.enum(['all', 'merge', 'vote', 'first_success', 'expression']).default('all'),
+    expression: Expression.optional(),
+  })
+  .strict();
+
+export const ChainStep = z
+  .object({
+    id: NodeId,
+    skill: z.string().min(1).max(128),
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** JSONata over `{ input, previous, steps }` giving this step's input; default: the previous step's output. */
+    input: Expression.optional(),
+    /** `fail_chain` stops the chain; `retry` tries again per `retry`, then `afterRetries`; `skip` uses `default`. */
+    onError: z.enum(['fail_chain', 'retry', 'skip']).default('fail_chain'),
+    retry: RetryPolicy.optional(),
+    afterRetries: z.enum(['fail_chain', 'skip']).default('fail_chain'),
+    /** Output of a skipped step. */
+    default: z.unknown().optional(),
+  })
+  .strict();
+
+export const ChainNode = z
+  .object({
+    ...nodeBase,
+    kind: z.literal('chain'),
+    config: z
+      .object({
+        steps: z.array(ChainStep).min(1).max(100),
+        /** JSONata over `{ input, steps }` for the chain's output; default: the last step's output. */
+        output: Expression.optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const SkillInstance = z
+  .object({
+    id: NodeId,
+    /** Share of the work under `weighted` balancing. */
+    weight: z.number().int().min(1).max(1_000).default(1),
+    /** Items this instance works on at once. */
+    capacity: z.number().int().min(1).max(1_000).default(1),
+    /** Overrides of the skill's parameters for this instance. */
+    params: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export const ParallelNode = z
+  .object({
+    ...nodeBase,
+    kind: z.literal('parallel'),
+    config: z
+      .object({
+        skill: z.string().min(1).max(128),
+        params: z.record(z.string(), z.unknown()).default({}),
+        instances: z.array(SkillInstance).min(1).max(1_000),
+        balancer: z.enum(['round_robin', 'least_busy', 'weighted']).default('round_robin'),
+        /** `map`: each item to one instance; `replicate`: the whole input to every instance (for votes). */
+        mode: z.enum(['map', 'replicate']).default('map'),
+        /** JSONata over the input giving the items (map mode); default: the input if it is a list, else [input]. */
+        items: Expression.optional(),
+        /** Items allowed in one execution (map mode); more is an error naming the count. */
+        maxItems: z.number().int().min(1).max(100_000).default(1_000),
+        /** Synchroniser: stop waiting once this many items succeeded; the rest are cancelled. */
+        quorum: z.number().int().min(1).optional(),
+        /** Synchroniser: stop waiting after this long; unfinished items become timed-out results. */
+        waitTimeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+        itemRetry: RetryPolicy.optional(),
+        itemTimeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+        aggregate: Aggregation.default({ strategy: 'all' }),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const Worker = z
+  .object({
+    id: NodeId,
+    /** What this worker can do; a subtask with a capability goes to a worker that has it. */
+    capabilities: z.array(z.string().min(1).max(64)).max(64).default([]),
+    /** Subtasks this worker takes at once. */
+    capacity: z.number().int().min(1).max(1_000).default(1),
+    get node() {
+      return FlowNode;
+    },
+  })
+  .strict();
+
+export const MasterWorkerNode = z
+  .object({
+    ...nodeBase,
+    kind: z.literal('master_worker'),
+    config: z
+      .object({
+        /** Gives the subtasks: a list whose items are inputs, or `{ input, capability }`. */
+        decompose: Decomposition,
+        workers: z.array(Worker).min(1).max(1_000),
+        /** Subtasks running at once across all workers. */
+        concurrency: z.number().int().min(1).max(10_000).default(4),
+        maxSubtasks: z.number().int().min(1).max(10_000).default(100),
+        validate: z
+          .object({
+            /** JSONata over `{ subtask, result }`: truthy means valid. */
+            expression: Expression.optional(),
+            /** A judge (an agent, usually) given `{ subtask, result }`; its output must be truthy or `{ valid: true }`. */
+            get judge() {
+              return FlowNode.optional();
+            },
+          })
+          .strict()
+          .optional(),
+        aggregate: Aggregation.default({ strategy: 'all' }),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const SupervisorNode = z
+  .object({
+    ...nodeBase,
+    kind: z.literal('supervisor'),
+    config: z
+      .object({
+        /** What the supervisor works towards (template over the input); given to every agent. */
+        goal: z.string().max(100_000).optional(),
+        agents: z
+          .object({
+            /** Turns `{ goal, input }` into a plan: a list of steps. After a "replan" it also gets `previous: { plan, results, error }`. */
+            get planning() {
+              return FlowNode;
+            },
+            /** Carries out one step, given `{ goal, step, index, attempt, results }`. */
+            get execution() {
+              return FlowNode;
+            },
+            /** Judges a step's result, given `{ goal, step, result }`: truthy or `{ ok: true }` passes. Default: every result passes. */
+            get monitoring() {
+              return FlowNode.optional();
+            },
+            /**
+             * Decides after a failure, given `{ goal, step, index, error, attempt, failedIn }`: "retry", "skip", "replan"
+             * or "abort", as text or `{ decision }`. Default: retry.
+             */
+            get recovery() {
+              return FlowNode.optional();
+            },
+          })
+          .strict(),
+        /** Transitions allowed before the supervisor gives up: its step budget. */
+        maxSteps: z.number().int().min(1).max(10_000).default(50),
+        /** Recoveries allowed before the supervisor fails. */
+        maxRecoveries: z.number().int().min(0).max(1_000).default(3),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const Subagent = z
+  .object({
+    id: NodeId,
+    capabilities: z.array(z.string().min(1).max(64)).min(1).max(64),
+    /** What this subagent may use; a subtask's request is granted from it and from the coordinator's budget. */
+    budget: z
+      .object({
+        tokens: z.number().int().min(0).optional(),
+        timeMs: z.number().int().min(1).optional(),
+        concurrency: z.number().int().min(1).default(1),
+      })
+      .strict()
+      .default({ concurrency: 1 }),
+    get node() {
+      return FlowNode;
+    },
+  })
+  .strict();
+
+export const CoordinatorNode = z
+  .object({
+    ...nodeBase,
+    kind: z.literal('coordinator'),
+    config: z
+      .object({
+        /**
+         * Gives the subtasks: a list of `{ id, capability, input?, dependsOn?, priority?,
+         * tokens?, timeMs?, resources?, resultKey?, description? }`, checked when the node
+         * runs. A subtask without `input` is given the coordinator's input; one with
+         * dependencies also gets their outputs as `dependencies`.
+         */
+        decompose: Decomposition,
+        subagents: z.array(Subagent).min(1).max(1_000),
+        budget: z
+          .object({
+            tokens: z.number().int().min(0).optional(),
+            timeMs: z.number().int().min(1).optional(),
+            concurrency: z.number().int().min(1).max(10_000).default(4),
+          })
+          .strict()
+          .default({ concurrency: 4 }),
+        /**
+         * When subtasks sharing a `resultKey` disagree, or want the same exclusive resource:
+         * `priority` (higher wins, then earlier), `majority` (most common result), `first` (declared order).
+         */
+        conflictPolicy: z.enum(['priority', 'majority', 'first']).default('priority'),
+        maxSubtasks: z.number().int().min(1).max(10_000).default(100),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const SubflowNode = z
+  .object({
+    ...nodeBase,
+    kind: z.literal('subflow'),
+    config: z
+      .object({
+        /** A whole flow run inside this node, its nodes shown as a group. */
+        get flow() {
+          return FlowV1;
+        },
+      })
+      .strict(),
+  })
+  .strict();
+
+export const FlowNode = z.discriminatedUnion('kind', [
+  InputNode,
+  OutputNode,
+  SkillNode,
+  RouterNode,
+  MergeNode,
+  AgentNode,
+  ChainNode,
+  ParallelNode,
+  MasterWorkerNode,
+  SupervisorNode,
+  CoordinatorNode,
+  SubflowNode,
+]).meta({ id: 'FlowNode', title: 'Node', description: 'One node of a flow; pattern nodes contain nodes of their own.' });
 export type FlowNode = z.infer<typeof FlowNode>;
 export type NodeKind = FlowNode['kind'];
-export const NODE_KINDS = ['input', 'output', 'skill', 'router', 'merge', 'agent'] as const satisfies readonly NodeKind[];
+export const NODE_KINDS = [
+  'input',
+  'output',
+  'skill',
+  'router',
+  'merge',
+  'agent',
+  'chain',
+  'parallel',
+  'master_worker',
+  'supervisor',
+  'coordinator',
+  'subflow',
+] as const satisfies readonly NodeKind[];
+/** Kinds that run other nodes as tasks. */
+export const PATTERN_KINDS = ['chain', 'parallel', 'master_worker', 'supervisor', 'coordinator', 'subflow'] as const satisfies readonly NodeKind[];
 export type NodeOf<K extends NodeKind> = Extract<FlowNode, { kind: K }>;
 
 export const FlowEdge = z
@@ -189,9 +474,9 @@ export const FlowEdge = z
     from: NodeId,
     to: NodeId,
     /** Output port of `from`: a router's route, or `error` for nodes with `onError: continue`. */
-    fromPort: z.string().min(1).max(64).optional(),
+    fromPort: PortName.optional(),
     /** Input port of `to`: names this value in a merge or in a node's input object. */
-    toPort: z.string().min(1).max(64).optional(),
+    toPort: PortName.optional(),
   })
   .strict();
 export type FlowEdge = z.infer<typeof FlowEdge>;
