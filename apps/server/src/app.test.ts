@@ -44,6 +44,15 @@ describe('placeholder server', () => {
     expect(html.indexOf('a&#60;x')).toBeLessThan(html.indexOf('b.json'));
   });
 
+  it('gives each example the input of its first golden case, and does not list the golden files', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'loom-examples-'));
+    await writeFile(join(dir, 'hello.json'), '{}');
+    await writeFile(join(dir, 'hello.golden.json'), JSON.stringify([{ name: 'hello', input: { name: 'Ada' } }]));
+    const html = await (await fetch(`${await start(dir)}/`)).text();
+    expect(html).toContain('pnpm flow run examples/hello.json --input &#39;{&#34;name&#34;:&#34;Ada&#34;}&#39;');
+    expect(html).not.toContain('<code>hello.golden.json</code>');
+  });
+
   it('says so when there is no examples folder', async () => {
     const html = await (await fetch(`${await start('/nonexistent/examples')}/`)).text();
     expect(html).toContain('no <code>examples/</code> folder yet');

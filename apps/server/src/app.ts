@@ -1,6 +1,7 @@
 // Placeholder HTTP app: node:http only. Express, tRPC, socket.io and the web app arrive in
 // their own issues; until then this serves a health check and a page listing the examples.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface AppOptions {
@@ -8,22 +9,41 @@ export interface AppOptions {
   examplesDir: string;
 }
 
-/** The example flow files (`examples/*.json`), or null when the folder does not exist. */
-export async function listExamples(dir: string): Promise<string[] | null> {
+export interface Example {
+  file: string;
+  /** Input of the example's first golden case (`<name>.golden.json`), when it has one. */
+  input?: unknown;
+}
+
+/** The example flows (`examples/*.json`, not their `.golden.json` inputs), or null when the folder does not exist. */
+export async function listExamples(dir: string): Promise<Example[] | null> {
+  let names: string[];
   try {
-    const names = await readdir(dir);
-    return names.filter((name) => name.endsWith('.json')).sort();
+    names = await readdir(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw error;
   }
+  const flows = names.filter((name) => name.endsWith('.json') && !name.endsWith('.golden.json')).sort();
+  return Promise.all(
+    flows.map(async (file) => {
+      const golden = file.replace(/\.json$/, '.golden.json');
+      if (!names.includes(golden)) return { file };
+      try {
+        const cases = JSON.parse(await readFile(join(dir, golden), 'utf8')) as { input?: unknown }[];
+        return cases[0]?.input === undefined ? { file } : { file, input: cases[0].input };
+      } catch {
+        return { file };
+      }
+    }),
+  );
 }
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function homePage(examples: string[] | null): string {
+export function homePage(examples: Example[] | null): string {
   let list: string;
   if (examples === null) {
     list = '<p>There is no <code>examples/</code> folder yet.</p>';
@@ -31,7 +51,10 @@ export function homePage(examples: string[] | null): string {
     list = '<p>The <code>examples/</code> folder has no flows (<code>*.json</code>) yet.</p>';
   } else {
     const items = examples
-      .map((file) => `<li><code>${escapeHtml(file)}</code>: <code>pnpm flow run examples/${escapeHtml(file)}</code></li>`)
+      .map(({ file, input }) => {
+        const command = `pnpm flow run examples/${file}${input === undefined ? '' : ` --input '${JSON.stringify(input)}'`}`;
+        return `<li><code>${escapeHtml(file)}</code>: <code>${escapeHtml(command)}</code></li>`;
+      })
       .join('\n      ');
     list = `<p>Example flows in <code>examples/</code>, each with the CLI command that runs it:</p>
     <ul>

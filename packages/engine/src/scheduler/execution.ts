@@ -54,8 +54,13 @@ export class Execution implements NodeExecution {
     return (this.taskScope ??= new TaskScope(this));
   }
 
-  /** The execution of a task this execution handed out, one level deeper. */
+  /**
+   * The execution of a task this execution handed out, one level deeper. A retried task's
+   * later attempts get their own id (`<task>@<attempt>`), so the tasks a nested pattern
+   * hands out in attempt 2 do not reuse the ids of attempt 1.
+   */
   child(taskId: string, attempt: number, input: unknown, now: number, signal: AbortSignal): Execution {
-    return new Execution(this.run, this.nodeId, taskId, attempt, input, now, signal, this.depth + 1);
+    const id = attempt === 1 ? taskId : `${taskId}@${attempt}`;
+    return new Execution(this.run, this.nodeId, id, attempt, input, now, signal, this.depth + 1);
   }
 }

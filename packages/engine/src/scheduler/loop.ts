@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FlowIssue, FlowSettings, NodeStatus, RunError, RunEvent, RunEventBody, RunStatus } from '@loom/shared';
 import type { Clock, EngineContext } from '../context/context.js';
 import type { CompiledFlow, CompiledNode } from '../graph/compile.js';
@@ -132,6 +133,8 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
       return done;
     }
     this.onCancel = () => this.safely(() => this.finish('cancelled', cancelledError()));
+    // Many sub-flows may run inside one execution (a pattern's workers); that is not a leak.
+    setMaxListeners(0, signal);
     signal.addEventListener('abort', this.onCancel, { once: true });
     this.armTimeout();
     this.pump();

@@ -81,7 +81,16 @@ export class TaskScope implements AttemptHost<RunningTask, unknown> {
       const result = await runAttempts(host, running, policyOf(spec), taskId, parent.nodeId);
       const finishedAt = parent.context.clock.now();
       if (result === null) {
-        if (!this.cancelledAlone(spec)) throw parent.signal.reason ?? new NodeError('the run ended', 'cancelled', false);
+        if (!this.cancelledAlone(spec)) {
+          const reason: unknown = parent.signal.reason ?? new NodeError('the run ended', 'cancelled', false);
+          // The parent's attempt ended (timed out, cancelled): close the task in the log so it
+          // does not read as running forever. When the whole run ended, the run says so.
+          if (!parent.run.ended()) {
+            const error = { ...toRunError(reason, parent.nodeId), retryable: false };
+            parent.emit({ type: 'task.failed', taskId, nodeId: parent.nodeId, error: { ...error, code: error.code ?? 'cancelled' }, attempt: running.attempt });
+          }
+          throw reason;
+        }
         const error = this.cancellation(spec);
         parent.emit({ type: 'task.failed', taskId, nodeId: parent.nodeId, error, attempt: running.attempt });
         return { ok: false, taskId, error, attempt: running.attempt, startedAt, finishedAt };
@@ -191,20 +200,26 @@ export class TaskPool {
   }
 
   acquire(signal: AbortSignal): Promise<void> | void {
+    if (signal.aborted) return Promise.reject(signal.reason as unknown);
     if (this.busy < this.limit) {
       this.busy++;
       return;
     }
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push(() => {
-        if (signal.aborted) {
-          this.release();
-          reject(signal.reason);
-          return;
-        }
+      const onAbort = () => {
+        // Leave the queue at once: a cancelled task must not wait for a slot to free.
+        const index = this.waiters.indexOf(grant);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(signal.reason);
+      };
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
         // The releasing task hands its slot over: `busy` does not change.
         resolve();
-      });
+      };
+      setMaxListeners(0, signal);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(grant);
     });
   }
 

@@ -229,3 +229,15 @@ describe('reduceRun refuses logs that cannot be a run', () => {
     expect(state.nodes['route']!.status).toBe('pending');
   });
 });
+
+describe('tasks cut short by the end of the run', () => {
+  it('are cancelled, not running, once the run has finished', () => {
+    const base = { v: 1, runId: 'r', ts: 10 } as const;
+    const state = reduceRun([
+      { ...base, seq: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['p'], input: {} },
+      { ...base, seq: 2, type: 'task.assigned', taskId: 'p/1/a', nodeId: 'p', assignee: 'w' },
+      { ...base, seq: 3, ts: 20, type: 'run.finished', status: 'cancelled' },
+    ]);
+    expect(state.tasks['p/1/a']).toMatchObject({ status: 'cancelled', finishedAt: 20 });
+  });
+});

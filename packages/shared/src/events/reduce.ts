@@ -21,7 +21,8 @@ export interface TaskState {
   nodeId: string;
   parentTaskId?: string;
   assignee: string;
-  status: 'running' | 'succeeded' | 'failed';
+  /** `cancelled`: the run ended while the task was still going. */
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   /** Attempts made so far (1 unless retried). */
   attempt: number;
   /** Set while a failed attempt waits for its retry. */
@@ -190,6 +191,13 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
     case 'run.finished': {
       state.status = event.status;
       state.finishedAt = event.ts;
+      // Tasks cut short by the end of the run get no event of their own.
+      for (const task of Object.values(state.tasks)) {
+        if (task.status !== 'running') continue;
+        task.status = 'cancelled';
+        task.finishedAt = event.ts;
+        delete task.retryInMs;
+      }
       if (event.output !== undefined) state.output = event.output;
       if (event.error !== undefined) state.error = event.error;
       break;

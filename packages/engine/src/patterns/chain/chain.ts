@@ -1,6 +1,8 @@
 import type { ChainStep, FlowNode, RetryPolicy } from '@loom/shared';
 import type { z } from 'zod';
-import { NodeError } from '../../errors.js';
+import type { RunError } from '@loom/shared';
+import { errorMessage, NodeError, toRunError } from '../../errors.js';
+import type { TaskResult } from '../../scheduler/tasks.js';
 import { compileExpression, type CompiledExpression } from '../../expressions/jsonata.js';
 import type { NodeExecution, NodeKindDefinition, PrepareEnv, PreparedChild, PreparedNode } from '../../nodes/node-kind.js';
 import { prepareSkill } from '../../nodes/skill.js';
@@ -117,8 +119,16 @@ async function runChain(execution: NodeExecution, steps: PreparedStep[], output:
 
   for (const [i, prepared] of steps.entries()) {
     const { step } = prepared;
-    const stepInput = prepared.input ? await prepared.input.evaluate({ input: execution.input, previous, steps: outputs }, execution.scope) : previous;
-    const result = await execution.tasks.run({ key: `step-${i + 1}-${step.id}`, assignee: step.id, child: prepared.child, input: stepInput });
+    let result: TaskResult | { ok: false; error: RunError; attempt: number; startedAt: number; finishedAt: number };
+    try {
+      const stepInput = prepared.input ? await prepared.input.evaluate({ input: execution.input, previous, steps: outputs }, execution.scope) : previous;
+      result = await execution.tasks.run({ key: `step-${i + 1}-${step.id}`, assignee: step.id, child: prepared.child, input: stepInput });
+    } catch (error) {
+      if (execution.signal.aborted) throw error;
+      // The step's input mapping failed: a failure of the step, handled by its policy.
+      const now = clock.now();
+      result = { ok: false, error: { ...toRunError(error), message: `input mapping: ${errorMessage(error)}` }, attempt: 1, startedAt: now, finishedAt: now };
+    }
     taskMs += result.finishedAt - result.startedAt;
     if (result.ok) {
       outcomes.push({ id: step.id, status: 'succeeded', attempts: result.attempt, ...(result.attempt > 1 ? { failedAt: result.startedAt, recoveredAt: result.finishedAt } : {}) });

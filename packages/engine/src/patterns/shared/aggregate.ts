@@ -36,6 +36,7 @@ export function prepareAggregation(config: z.output<typeof Aggregation>, env: Pr
         case 'all':
           return results.map((r) => (r.ok ? { ok: true, assignee: r.assignee, output: r.output } : { ok: false, assignee: r.assignee, error: r.error }));
         case 'first_success':
+          if (results.length === 0) throw new NodeError('there were no subtasks, so none succeeded', 'no_success', false);
           if (succeeded.length === 0) throw new NodeError(`no subtask succeeded (${results.length} failed)`, 'no_success', false);
           return succeeded[0]!.output;
         case 'merge': {
@@ -59,6 +60,7 @@ export function prepareAggregation(config: z.output<typeof Aggregation>, env: Pr
 
 /** The most common result by value (ties go to the one seen first), with its count. */
 export function vote(outputs: readonly unknown[], total: number): { winner: unknown; votes: number; of: number } {
+  if (total === 0) throw new NodeError('there were no subtasks, so there is nothing to vote on', 'no_success', false);
   if (outputs.length === 0) throw new NodeError(`no subtask succeeded, so there is nothing to vote on (${total} failed)`, 'no_success', false);
   const counts = new Map<string, { value: unknown; votes: number; first: number }>();
   outputs.forEach((value, i) => {

@@ -28,7 +28,11 @@ export function prepareDecomposition(config: z.output<typeof Decomposition>, env
   return {
     async decompose(input, execution, max) {
       let value: unknown;
-      if (rule) value = await rule.evaluate(input, execution.scope);
+      if (rule) {
+        value = await rule.evaluate(input, execution.scope);
+        // JSONata gives nothing for a path that is not there: most often a misspelt field.
+        if (value === undefined) throw new NodeError('the decomposition rule gave nothing (does the expression name fields the input has?)', 'decompose_failed', false);
+      }
       else {
         const result = await execution.tasks.run({ key: 'decompose', assignee: planner!.id, child: planner!, input });
         if (!result.ok) throw new NodeError(`decomposition by "${planner!.id}" failed: ${result.error.message}`, 'decompose_failed', result.error.retryable ?? true);
