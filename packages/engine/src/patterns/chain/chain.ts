@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import type { RunError } from '@loom/shared';
 import { errorMessage, NodeError, toRunError } from '../../errors.js';
 import type { TaskResult } from '../../scheduler/tasks.js';
-import { compileExpression, type CompiledExpression } from '../../expressions/jsonata.js';
+import type { CompiledExpression } from '../../expressions/jsonata.js';
+import { compileOrReport } from '../shared/expressions.js';
 import type { NodeExecution, NodeKindDefinition, PrepareEnv, PreparedChild, PreparedNode } from '../../nodes/node-kind.js';
 import { prepareSkill } from '../../nodes/skill.js';
 import { metricsKey } from '../shared/metrics.js';
@@ -171,14 +172,4 @@ function emitMetrics(execution: NodeExecution, outcomes: StepOutcome[], stepsTot
       wallMs,
     },
   });
-}
-
-function compileOrReport(source: string | undefined, path: (string | number)[], env: PrepareEnv): CompiledExpression | undefined {
-  if (source === undefined) return undefined;
-  try {
-    return compileExpression(source);
-  } catch (error) {
-    env.issue(path, (error as Error).message);
-    return undefined;
-  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { coordinatorMetrics, unionLength } from './metrics.js';
+import { coordinatorMetrics } from './metrics.js';
+import { unionLength } from '../shared/metrics.js';
 
 describe('coordinatorMetrics', () => {
   it('counts outcomes, rates, coordination time outside tasks and utilization', () => {

@@ -1,3 +1,4 @@
+import { rate, roundMetric, unionLength } from '../shared/metrics.js';
 /** One subtask as the metrics see it. */
 export interface SubtaskOutcome {
   ok: boolean;
@@ -48,29 +49,8 @@ export function coordinatorMetrics(t: CoordinatorTally): Record<string, number> 
     timeGrantedMs: t.timeGrantedMs,
     taskCompletionRate: rate(ran.length, total),
     successRate: rate(succeeded, total),
-    averageCoordinationMs: total === 0 ? wallMs : round(Math.max(0, wallMs - unionLength(spans)) / total),
-    utilization: wallMs <= 0 ? 0 : round(busyMs / (t.capacity * wallMs)),
+    averageCoordinationMs: total === 0 ? wallMs : roundMetric(Math.max(0, wallMs - unionLength(spans)) / total),
+    utilization: wallMs <= 0 ? 0 : roundMetric(busyMs / (t.capacity * wallMs)),
     wallMs,
   };
-}
-
-/** Total length covered by the spans, overlaps counted once. */
-export function unionLength(spans: readonly (readonly [number, number])[]): number {
-  const sorted = [...spans].sort((a, b) => a[0] - b[0]);
-  let covered = 0;
-  let end = -Infinity;
-  for (const [start, finish] of sorted) {
-    if (finish <= end) continue;
-    covered += finish - Math.max(start, end);
-    end = finish;
-  }
-  return covered;
-}
-
-function rate(part: number, whole: number): number {
-  return whole === 0 ? 1 : round(part / whole);
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }

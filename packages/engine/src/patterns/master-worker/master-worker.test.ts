@@ -5,7 +5,7 @@ import { validateFlow } from '../../graph/compile.js';
 import { compile, eventsOf, flowDoc, run } from '../../test-harness.js';
 import { judgeRejection } from './validate.js';
 import { leastLoaded, readSubtask } from './assign.js';
-import { unionLength } from './metrics.js';
+import { unionLength } from '../shared/metrics.js';
 
 const skill = (id: string, skillId: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ id, kind: 'skill', config: { skill: skillId, params }, ...extra });
 const delay = (id: string, ms: number) => skill(id, 'delay', { ms });

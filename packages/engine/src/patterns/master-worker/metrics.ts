@@ -1,3 +1,4 @@
+import { unionLength } from '../shared/metrics.js';
 /** How one subtask ended, as the metrics count it. */
 export interface SubtaskOutcome {
   /** `unassigned`: no worker could take it (or it was malformed); `failed`: the worker failed; `invalid`: validation rejected it. */
@@ -55,17 +56,4 @@ export function masterWorkerMetrics(outcomes: readonly SubtaskOutcome[], workers
     values[`worker.${w.id}.averageMs`] = w.tasks === 0 ? 0 : w.busyMs / w.tasks;
   }
   return values;
-}
-
-/** Total length covered by the intervals, overlaps counted once. */
-export function unionLength(intervals: readonly [number, number][]): number {
-  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  let end = -Infinity;
-  for (const [start, finish] of sorted) {
-    if (finish <= end) continue;
-    total += finish - Math.max(start, end);
-    end = finish;
-  }
-  return total;
 }

@@ -1,6 +1,6 @@
 import type { FlowNode } from '@loom/shared';
 import { errorMessage } from '../../errors.js';
-import { compileExpression, type CompiledExpression } from '../../expressions/jsonata.js';
+import { compileOrReport } from '../shared/expressions.js';
 import type { NodeExecution, PrepareEnv, PreparedChild } from '../../nodes/node-kind.js';
 import type { Subtask } from './assign.js';
 
@@ -25,14 +25,7 @@ export function prepareValidation(config: ValidateConfig | undefined, env: Prepa
   if (config.expression === undefined && config.judge === undefined) {
     env.issue(path, 'give "expression", "judge" or both, or leave "validate" out');
   }
-  let expression: CompiledExpression | undefined;
-  if (config.expression !== undefined) {
-    try {
-      expression = compileExpression(config.expression);
-    } catch (error) {
-      env.issue([...path, 'expression'], (error as Error).message);
-    }
-  }
+  const expression = compileOrReport(config.expression, [...path, 'expression'], env);
   const judge = config.judge ? env.prepareChild(config.judge, [...path, 'judge']) : undefined;
 
   return {

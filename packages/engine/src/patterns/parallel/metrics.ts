@@ -1,4 +1,5 @@
 import type { Gathered } from './gather.js';
+import { rate, roundMetric, unionLength } from '../shared/metrics.js';
 
 export interface MetricsInput {
   gathered: Gathered;
@@ -40,19 +41,19 @@ export function parallelMetrics({ gathered, instances, startedAt, finishedAt, qu
     tasksSucceeded: tasks.filter((t) => t.ok).length,
     tasksFailed: tasks.filter((t) => !t.ok).length,
     retries: sum(tasks.map((t) => t.attempt - 1)),
-    taskCompletionRate: ratio(succeeded + failed, items.length),
-    successRate: ratio(succeeded, items.length),
+    taskCompletionRate: rate(succeeded + failed, items.length),
+    successRate: rate(succeeded, items.length),
     wallMs,
     sequentialMs,
-    speedUp: round(speedUp),
-    efficiency: round(totalCapacity > 0 ? speedUp / totalCapacity : 0),
+    speedUp: roundMetric(speedUp),
+    efficiency: roundMetric(totalCapacity > 0 ? speedUp / totalCapacity : 0),
     totalCapacity,
     peakRunning: peakOverlap(tasks),
-    utilization: round(wallMs > 0 && totalCapacity > 0 ? sequentialMs / (totalCapacity * wallMs) : 0),
+    utilization: roundMetric(wallMs > 0 && totalCapacity > 0 ? sequentialMs / (totalCapacity * wallMs) : 0),
     /** Time with no task running (dispatching, gathering), per task. */
-    averageCoordinationMs: round(tasks.length > 0 ? Math.max(0, wallMs - coveredMs(tasks)) / tasks.length : 0),
+    averageCoordinationMs: roundMetric(tasks.length > 0 ? Math.max(0, wallMs - unionLength(tasks.map((t) => [t.startedAt, t.finishedAt] as const))) / tasks.length : 0),
     /** Items that failed, were retried and succeeded: mean time from their start to their recovery. */
-    errorRecoveryMs: round(recovered.length > 0 ? sum(recovered.map((t) => t.finishedAt - t.startedAt)) / recovered.length : 0),
+    errorRecoveryMs: roundMetric(recovered.length > 0 ? sum(recovered.map((t) => t.finishedAt - t.startedAt)) / recovered.length : 0),
   };
   if (quorum !== undefined) values.quorumReached = gathered.stoppedBy === 'quorum' || succeeded >= quorum ? 1 : 0;
   if (waitTimeoutMs !== undefined) values.waitTimedOut = gathered.stoppedBy === 'timeout' ? 1 : 0;
@@ -83,19 +84,5 @@ function peakOverlap(tasks: readonly Interval[]): number {
   return peak;
 }
 
-/** Length of the union of the tasks' intervals: the time at least one task was running. */
-function coveredMs(tasks: readonly Interval[]): number {
-  const sorted = [...tasks].sort((a, b) => a.startedAt - b.startedAt);
-  let covered = 0;
-  let end = -Infinity;
-  for (const t of sorted) {
-    if (t.finishedAt <= end) continue;
-    covered += t.finishedAt - Math.max(t.startedAt, end);
-    end = t.finishedAt;
-  }
-  return covered;
-}
-
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-const ratio = (part: number, whole: number) => (whole === 0 ? 1 : round(part / whole));
-const round = (value: number) => Math.round(value * 10_000) / 10_000;
+

@@ -1,6 +1,7 @@
 import type { FlowNode, NodeOf } from '@loom/shared';
 import { errorMessage, NodeError } from '../../errors.js';
-import { compileExpression, type CompiledExpression } from '../../expressions/jsonata.js';
+import type { CompiledExpression } from '../../expressions/jsonata.js';
+import { compileOrReport } from '../shared/expressions.js';
 import type { NodeExecution, NodeKindDefinition, NodeResult, PrepareEnv } from '../../nodes/node-kind.js';
 import { prepareSkill } from '../../nodes/skill.js';
 import { prepareAggregation, type PreparedAggregation, type SubtaskResult } from '../shared/aggregate.js';
@@ -101,12 +102,7 @@ function compileItems(config: ParallelConfig, env: PrepareEnv): CompiledExpressi
     env.issue(['config', 'items'], '"items" only applies in map mode; replicate mode gives the whole input to every instance');
     return undefined;
   }
-  try {
-    return compileExpression(config.items);
-  } catch (error) {
-    env.issue(['config', 'items'], errorMessage(error));
-    return undefined;
-  }
+  return compileOrReport(config.items, ['config', 'items'], env);
 }
 
 async function runParallel(execution: NodeExecution, plan: PreparedParallel): Promise<NodeResult> {

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Aggregation } from '@loom/shared';
 import { NodeError } from '../../errors.js';
-import { compileExpression, type CompiledExpression, type ExpressionScope } from '../../expressions/jsonata.js';
+import type { CompiledExpression, ExpressionScope } from '../../expressions/jsonata.js';
+import { compileOrReport } from './expressions.js';
 import { canonicalJson } from '../../graph/hash.js';
 import type { PrepareEnv } from '../../nodes/node-kind.js';
 
@@ -20,13 +21,7 @@ export function prepareAggregation(config: z.output<typeof Aggregation>, env: Pr
   let expression: CompiledExpression | undefined;
   if (config.strategy === 'expression') {
     if (!config.expression) env.issue([...path, 'expression'], 'the "expression" strategy needs an expression');
-    else {
-      try {
-        expression = compileExpression(config.expression);
-      } catch (error) {
-        env.issue([...path, 'expression'], (error as Error).message);
-      }
-    }
+    else expression = compileOrReport(config.expression, [...path, 'expression'], env);
   }
   return {
     strategy: config.strategy,

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Decomposition } from '@loom/shared';
 import { NodeError } from '../../errors.js';
-import { compileExpression, type CompiledExpression } from '../../expressions/jsonata.js';
+import type { CompiledExpression } from '../../expressions/jsonata.js';
+import { compileOrReport } from './expressions.js';
 import type { NodeExecution, PrepareEnv, PreparedChild } from '../../nodes/node-kind.js';
 
 export interface PreparedDecomposition {
@@ -17,11 +18,7 @@ export function prepareDecomposition(config: z.output<typeof Decomposition>, env
   let rule: CompiledExpression | undefined;
   let planner: PreparedChild | undefined;
   if (config.by === 'rule') {
-    try {
-      rule = compileExpression(config.expression);
-    } catch (error) {
-      env.issue([...path, 'expression'], (error as Error).message);
-    }
+    rule = compileOrReport(config.expression, [...path, 'expression'], env);
   } else {
     planner = env.prepareChild(config.node, [...path, 'node']);
   }
