@@ -19,7 +19,8 @@ export const FLOW_LIMITS = {
   /** Largest flow file accepted, in bytes. */
   maxBytes: 10 * 1024 * 1024,
   /** Deepest nesting of objects and arrays accepted. */
-  maxDepth: 64,
+  /** Patterns nest up to 8 levels and each level adds a few: 128 leaves room for params. */
+  maxDepth: 128,
 } as const;
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

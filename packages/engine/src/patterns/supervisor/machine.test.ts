@@ -149,7 +149,7 @@ describe('supervisor machine', () => {
     expect(s.state).toBe('failed');
     expect(s.failure).toEqual({
       code: 'step_budget',
-      message: 'supervisor "ops" used its step budget of 6 in state executing (step 3 of 3); raise config.maxSteps if the work needs more steps',
+      message: 'supervisor "ops" used its step budget of 6 in state executing (step 3 of 3; 0 failures, 0 recoveries); raise config.maxSteps if the work needs more steps',
     });
     // Exactly the budget is enough: the last transition may reach a final state.
     expect(drive([start, plan('a'), ran(1), pass], { ...limits, maxSteps: 4 }).s.state).toBe('completed');
@@ -157,7 +157,7 @@ describe('supervisor machine', () => {
 
   it('names the planning round when the budget runs out while planning', () => {
     const { s } = drive([start, plan(), decide('retry'), plan('a')], { ...limits, maxSteps: 3 });
-    expect(s.failure?.message).toContain('used its step budget of 3 in state planning (planning round 2)');
+    expect(s.failure?.message).toContain('used its step budget of 3 in state planning (planning round 2; 1 failure, 1 recovery, 1 replan; last error: the plan is empty)');
   });
 
   it('refuses observations that cannot happen in the current state', () => {

@@ -115,8 +115,12 @@ export function isFinal(state: SupervisorState): state is 'completed' | 'failed'
  */
 export function outOfBudget(s: Supervision, limits: Limits): Supervision | undefined {
   if (isFinal(s.state) || s.stepsUsed < limits.maxSteps) return undefined;
+  // Say what ate the budget: failures, recoveries and replans, and the last error seen.
+  const history = [`${s.failures} failure${s.failures === 1 ? '' : 's'}`, `${s.recoveries} recover${s.recoveries === 1 ? 'y' : 'ies'}`];
+  if (s.round > 1) history.push(`${s.round - 1} replan${s.round === 2 ? '' : 's'}`);
+  const lastError = s.error ? `; last error: ${s.error.message}` : '';
   const message =
-    `supervisor "${limits.name}" used its step budget of ${limits.maxSteps} in state ${s.state} (${progress(s)}); ` +
+    `supervisor "${limits.name}" used its step budget of ${limits.maxSteps} in state ${s.state} (${progress(s)}; ${history.join(', ')}${lastError}); ` +
     `raise config.maxSteps if the work needs more steps`;
   return { ...s, state: 'failed', failure: { message, code: 'step_budget' } };
 }

@@ -233,7 +233,7 @@ describe('supervisor', () => {
       code: 'step_budget',
       nodeId: 'ops',
       retryable: false,
-      message: 'node "ops" failed: supervisor "ops" used its step budget of 12 in state monitoring (step 4 of 5); raise config.maxSteps if the work needs more steps',
+      message: 'node "ops" failed: supervisor "ops" used its step budget of 12 in state monitoring (step 4 of 5; 1 failure, 1 recovery); raise config.maxSteps if the work needs more steps',
     });
     // Not retried by the node's retry policy: the budget would run out the same way.
     expect(statusesOf(events, 'ops')).toEqual(['running#1', 'failed#1']);
