@@ -170,11 +170,19 @@ describe('coordinator: matching and budgets', () => {
       { id: 'patient', capability: 'translate', timeMs: 1_000 },
     ]);
     expect(result.status).toBe('succeeded');
-    expect(output.results['quick']).toMatchObject({ ok: false, granted: { tokens: 0, timeMs: 200 }, error: { code: 'timeout', message: 'used up the 200 ms it was granted: timed out after 200 ms (attempt 1 of 1)' } });
+    expect(output.results['quick']).toMatchObject({ ok: false, granted: { tokens: 0, timeMs: 200 }, error: { code: 'timeout', message: expect.stringMatching(/^used up the 200 ms it was granted: /) } });
     expect(output.results['patient']).toMatchObject({ ok: true });
     const quick = spans(events)['quick']!;
     expect(quick[1] - quick[0]).toBe(200);
     expect(output.metrics['timeGrantedMs']).toBe(1_200);
+  });
+
+  it('bounds all attempts together by the grant, so retries cannot spend it again', async () => {
+    const retrying = skill('translate', 'delay', { ms: 500 }, { retry: { maxAttempts: 3, backoffMs: 10 } });
+    const { output, events } = await runCoordinator({ subagents: [subagent('slow', ['translate'], retrying)] }, [{ id: 'quick', capability: 'translate', timeMs: 200 }]);
+    expect(output.results['quick']).toMatchObject({ ok: false, error: { code: 'timeout', message: expect.stringMatching(/^used up the 200 ms it was granted: /) } });
+    const quick = spans(events)['quick']!;
+    expect(quick[1] - quick[0]).toBe(200);
   });
 });
 

@@ -95,6 +95,15 @@ async function coordinate(node: CoordinatorNode, decomposition: PreparedDecompos
     // The subagent's slot first, then the coordinator's: a subtask waiting for a busy
     // subagent must not hold a coordinator slot another subagent could use.
     await pool.acquire(execution.signal);
+    // A time grant is given once: it bounds every attempt and, through this deadline, all
+    // of them together, so retries cannot spend it again.
+    const deadline = grant.timeMs === undefined ? undefined : new AbortController();
+    if (deadline) {
+      execution.context.clock.sleep(grant.timeMs!, deadline.signal).then(
+        () => deadline.abort(new NodeError('time budget exhausted', 'timeout', false)),
+        () => undefined,
+      );
+    }
     let result: TaskResult;
     try {
       result = await execution.tasks.run({
@@ -103,10 +112,11 @@ async function coordinate(node: CoordinatorNode, decomposition: PreparedDecompos
         child: subagent.child,
         input: subtaskInput(subtask, execution.input, records),
         pool: coordinatorPool,
-        ...(grant.timeMs !== undefined ? { timeoutMs: grant.timeMs } : {}),
+        ...(grant.timeMs !== undefined ? { timeoutMs: grant.timeMs, signal: deadline!.signal } : {}),
       });
     } finally {
       pool.release();
+      if (deadline && !deadline.signal.aborted) deadline.abort();
     }
     const ran = { subagent: grant.subagent, wave, granted: { tokens: grant.tokens, ...(grant.timeMs !== undefined ? { timeMs: grant.timeMs } : {}) }, attempts: result.attempt };
     const outcome = { ok: result.ok, startedAt: result.startedAt, finishedAt: result.finishedAt };

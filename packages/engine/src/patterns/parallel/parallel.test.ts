@@ -274,6 +274,13 @@ describe('parallel skills: synchroniser', () => {
     expect(r.events.at(-1)!.ts - r.events[0]!.ts).toBe(20);
     const order = r.events.map((e) => (e.type === 'node.status' ? `${e.nodeId}:${e.status}` : e.type));
     expect(order.indexOf('task.failed')).toBeLessThan(order.indexOf('p:succeeded'));
+    expect((r.result.output as { quorum: unknown }).quorum).toEqual({ required: 2, succeeded: 2, reached: true });
+  });
+
+  it('quorum: says so in the output when the quorum could not be reached', async () => {
+    const r = await run(parallelFlow({ skill: 'noop', params: {}, instances: ids('a'), quorum: 5 }), { input: [1, 2, 3] });
+    expect(r.result.status).toBe('succeeded');
+    expect((r.result.output as { quorum: unknown }).quorum).toEqual({ required: 5, succeeded: 3, reached: false });
   });
 
   it('quorum: items still waiting for a slot never start, items not yet dispatched have no instance', async () => {

@@ -129,7 +129,11 @@ async function runParallel(execution: NodeExecution, plan: PreparedParallel): Pr
       typeof retryable === 'boolean' ? retryable : false,
     );
   }
-  return { output: { result, results, metrics } };
+  if (plan.quorum === undefined) return { output: { result, results, metrics } };
+  // Say plainly whether the synchroniser got what it waited for: an unmet quorum is not an error, but it is news.
+  const succeeded = results.filter((r) => r.ok).length;
+  const quorum = { required: plan.quorum, succeeded, reached: succeeded >= plan.quorum };
+  return { output: { result, results, quorum, metrics } };
 }
 
 /** The items of map mode: the `items` expression over the input, else the input if it is a list, else the input alone. */
