@@ -35,7 +35,7 @@ export function describeEvent(event: RunEvent, started: Map<string, number>): st
     case 'metrics':
       return event.nodeId === undefined ? undefined : `  ${event.nodeId}: metrics ${formatMetrics(event.values)}`;
     case 'supervision.entry':
-      return `  ${event.nodeId}: [${event.state}] ${event.agent}: ${event.action}`;
+      return `  ${event.nodeId}: [${event.state}] ${event.agent}: ${event.action} — ${event.assessment}`;
     default:
       return undefined;
   }
