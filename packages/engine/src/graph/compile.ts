@@ -1,5 +1,6 @@
 import { checkFlowGraph, parseFlow, type Flow, type FlowIssue, type FlowNode, type RetryPolicy, RetryPolicy as RetryPolicySchema } from '@loom/shared';
 import type { PrepareEnv, PreparedNode } from '../nodes/node-kind.js';
+import { INVALID_NODE } from '../nodes/node-kind.js';
 import { BUILTIN_NODE_KINDS, type NodeKindRegistry } from '../nodes/registry.js';
 import { createBuiltinSkillRegistry, type SkillRegistry } from '../skills/registry.js';
 import { flowHash } from './hash.js';
@@ -134,7 +135,7 @@ function prepareNode(node: FlowNode, scope: PrepareScope): PreparedNode {
   const kind = scope.kinds[node.kind] as NodeKindRegistry[typeof node.kind] | undefined;
   if (!kind) {
     scope.issue(['kind'], `node kind "${node.kind}" is not available in this engine`);
-    return unavailable;
+    return INVALID_NODE;
   }
   const prepare = kind.prepare as (n: FlowNode, env: PrepareEnv) => PreparedNode;
   return prepare(node, {
@@ -182,7 +183,6 @@ export function validateFlow(doc: unknown, options: CompileOptions = {}): Compil
   return compileFlow(parsed.flow, options);
 }
 
-const unavailable: PreparedNode = { effect: 'pure', inputMode: 'value', execute: () => ({ output: null }) };
 
 let builtinSkills: SkillRegistry | undefined;
 function defaultSkills(): SkillRegistry {

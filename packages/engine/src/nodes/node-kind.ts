@@ -35,6 +35,12 @@ export interface PrepareEnv {
   depth: number;
 }
 
+/**
+ * What `prepare` returns for a node whose configuration it reported as invalid: compiling
+ * fails on the reported issues, so this is never run.
+ */
+export const INVALID_NODE: PreparedNode = { effect: 'pure', inputMode: 'value', execute: () => ({ output: null }) };
+
 /** A nested node, ready to be run as a task. */
 export interface PreparedChild {
   id: string;

@@ -1,12 +1,13 @@
 import { SkillParamError } from '../skills/skill.js';
 import type { SkillDefinition, SkillInstance } from '../skills/skill.js';
 import type { NodeExecution, NodeKindDefinition, PrepareEnv } from './node-kind.js';
+import { INVALID_NODE } from './node-kind.js';
 
 export const skillKind: NodeKindDefinition<'skill'> = {
   kind: 'skill',
   prepare: (node, env) => {
     const prepared = prepareSkill(node.config.skill, node.config.params, env, ['config']);
-    if (!prepared) return { effect: 'pure', inputMode: 'value', execute: () => ({ output: null }) };
+    if (!prepared) return INVALID_NODE;
     const { instance, skill } = prepared;
     const produce = (execution: NodeExecution) => instance.run(execution.input, execution);
     return {

@@ -1,6 +1,7 @@
 import type { NodeOf } from '@loom/shared';
 import { errorMessage, NodeError, toRunError } from '../../errors.js';
-import type { NodeExecution, NodeKindDefinition, NodeResult, PreparedChild, PreparedNode } from '../../nodes/node-kind.js';
+import type { NodeExecution, NodeKindDefinition, NodeResult, PreparedChild } from '../../nodes/node-kind.js';
+import { INVALID_NODE } from '../../nodes/node-kind.js';
 import { TaskPool } from '../../scheduler/tasks.js';
 import { prepareAggregation, type PreparedAggregation, type SubtaskResult } from '../shared/aggregate.js';
 import { prepareDecomposition, type PreparedDecomposition } from '../shared/decompose.js';
@@ -37,7 +38,6 @@ interface Finished {
 }
 
 /** Stands in for the node when its config has problems (they are reported, so the flow never runs). */
-const UNPREPARED: PreparedNode = { effect: 'pure', inputMode: 'value', execute: () => ({ output: null }) };
 
 /**
  * Master-worker: the master decomposes its input into subtasks (a JSONata rule, or a
@@ -65,7 +65,7 @@ export const masterWorkerKind: NodeKindDefinition<'master_worker'> = {
     });
     const validation = prepareValidation(config.validate, env, ['config', 'validate']);
     const aggregation = prepareAggregation(config.aggregate, env, ['config', 'aggregate']);
-    if (!workers.every((w): w is PreparedWorker => w !== undefined)) return UNPREPARED;
+    if (!workers.every((w): w is PreparedWorker => w !== undefined)) return INVALID_NODE;
 
     const pattern: PreparedMasterWorker = { decomposition, workers, validation, aggregation, concurrency: config.concurrency, maxSubtasks: config.maxSubtasks };
     // A planner node is taken as `io`: it is an agent, usually, and not visible from here.

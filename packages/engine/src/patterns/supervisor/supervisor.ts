@@ -2,6 +2,7 @@ import type { RunError } from '@loom/shared';
 import { NodeError } from '../../errors.js';
 import { compileTemplate, type CompiledTemplate } from '../../expressions/template.js';
 import type { NodeExecution, NodeKindDefinition, NodeResult, PreparedChild } from '../../nodes/node-kind.js';
+import { INVALID_NODE } from '../../nodes/node-kind.js';
 import type { TaskResult } from '../../scheduler/tasks.js';
 import { toList } from '../shared/decompose.js';
 import { advance, finalEntry, initialSupervision, isFinal, MIN_STEPS, outOfBudget, snapshot, type Failure, type Limits, type Observation, type Supervision } from './machine.js';
@@ -61,8 +62,7 @@ export const supervisorKind: NodeKindDefinition<'supervisor'> = {
     const execution = prepareAgent('execution');
     const monitoring = prepareAgent('monitoring');
     const recovery = prepareAgent('recovery');
-    const unusable = { effect: 'pure', inputMode: 'value', execute: () => ({ output: null }) } as const;
-    if (!planning || !execution || (config.agents.monitoring && !monitoring) || (config.agents.recovery && !recovery)) return unusable;
+    if (!planning || !execution || (config.agents.monitoring && !monitoring) || (config.agents.recovery && !recovery)) return INVALID_NODE;
 
     const agents: Agents = { planning, execution, monitoring, recovery };
     const setup: Setup = { limits: { name: node.id, maxSteps: config.maxSteps, maxRecoveries: config.maxRecoveries }, goal, agents };
