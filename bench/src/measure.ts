@@ -158,6 +158,22 @@ export async function measurePhase<T>(fn: () => Promise<T>): Promise<Phase<T>> {
   return { value, wallMs, cpuMs, rss };
 }
 
+/** Phases of each repetition: the raw baseline, then the engine, in the same process. */
+export interface PairedPhases<B, E> {
+  baseline: Phase<B>[];
+  engine: Phase<E>[];
+}
+
+/** Runs `repetitions` rounds of baseline then engine, each a measured phase. */
+export async function measurePairs<B, E>(repetitions: number, baseline: () => Promise<B>, engine: () => Promise<E>): Promise<PairedPhases<B, E>> {
+  const phases: PairedPhases<B, E> = { baseline: [], engine: [] };
+  for (let rep = 0; rep < repetitions; rep++) {
+    phases.baseline.push(await measurePhase(baseline));
+    phases.engine.push(await measurePhase(engine));
+  }
+  return phases;
+}
+
 /** The worst (largest) RSS report of several phases. */
 export function worstRss(reports: readonly RssReport[]): RssReport {
   return reports.reduce((a, b) => (b.peakRssMb > a.peakRssMb ? b : a));

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { runFlow, type CompiledFlow } from '@loom/engine';
 import { BENCH_INPUT, compile, expectedEvents, fanout } from '../flows.js';
-import { measurePhase, median, progress, round, sleep, worstRss, type RssReport } from '../measure.js';
+import { measurePairs, median, progress, round, sleep, worstRss } from '../measure.js';
 import { benchContext, CountingSink } from '../sinks.js';
 
 export interface W2Params {
@@ -43,22 +43,13 @@ export async function runW2(params: W2Params) {
   await engineRun(compile(fanout(warmBranches, delayMs)).compiled, warmBranches);
   await baselineRun(warmBranches, delayMs);
 
-  const wall: number[] = [];
-  const baseWall: number[] = [];
-  const cpu: number[] = [];
-  const baseCpu: number[] = [];
-  const rss: RssReport[] = [];
-  const baseRss: RssReport[] = [];
-  for (let rep = 0; rep < params.repetitions; rep++) {
-    const base = await measurePhase(() => baselineRun(branches, delayMs));
-    baseWall.push(base.wallMs);
-    baseCpu.push(base.cpuMs);
-    baseRss.push(base.rss);
-    const engine = await measurePhase(() => engineRun(compiled, branches));
-    wall.push(engine.wallMs);
-    cpu.push(engine.cpuMs);
-    rss.push(engine.rss);
-  }
+  const phases = await measurePairs(params.repetitions, () => baselineRun(branches, delayMs), () => engineRun(compiled, branches));
+  const wall = phases.engine.map((p) => p.wallMs);
+  const baseWall = phases.baseline.map((p) => p.wallMs);
+  const cpu = phases.engine.map((p) => p.cpuMs);
+  const baseCpu = phases.baseline.map((p) => p.cpuMs);
+  const rss = phases.engine.map((p) => p.rss);
+  const baseRss = phases.baseline.map((p) => p.rss);
   const wallMs = median(wall);
   const baselineWallMs = median(baseWall);
   progress(`W2 ${branches} branches: engine ${round(wallMs, 1)} ms vs raw ${round(baselineWallMs, 1)} ms`);

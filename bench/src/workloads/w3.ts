@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { runFlow, type CompiledFlow, type RunResult } from '@loom/engine';
 import { BENCH_INPUT, chain, compile, expectedEvents } from '../flows.js';
-import { gc, measurePhase, median, now, percentile, progress, round, sleep, worstRss, type RssReport } from '../measure.js';
+import { gc, measurePairs, median, now, percentile, progress, round, sleep, worstRss } from '../measure.js';
 import { benchContext, CountingSink } from '../sinks.js';
 
 export interface W3Params {
@@ -82,26 +82,15 @@ export async function runW3(params: W3Params) {
   await baselineBatch(warmRuns, steps, delayMs);
   gc();
 
-  const wall: number[] = [];
-  const baseWall: number[] = [];
-  const cpu: number[] = [];
-  const baseCpu: number[] = [];
-  const rss: RssReport[] = [];
-  const baseRss: RssReport[] = [];
-  const batches: Batch[] = [];
-  const baseBatches: Batch[] = [];
-  for (let rep = 0; rep < params.repetitions; rep++) {
-    const base = await measurePhase(() => baselineBatch(runs, steps, delayMs));
-    baseWall.push(base.wallMs);
-    baseCpu.push(base.cpuMs);
-    baseRss.push(base.rss);
-    baseBatches.push(base.value);
-    const engine = await measurePhase(() => engineBatch(compiled, runs, steps));
-    wall.push(engine.wallMs);
-    cpu.push(engine.cpuMs);
-    rss.push(engine.rss);
-    batches.push(engine.value);
-  }
+  const phases = await measurePairs(params.repetitions, () => baselineBatch(runs, steps, delayMs), () => engineBatch(compiled, runs, steps));
+  const wall = phases.engine.map((p) => p.wallMs);
+  const baseWall = phases.baseline.map((p) => p.wallMs);
+  const cpu = phases.engine.map((p) => p.cpuMs);
+  const baseCpu = phases.baseline.map((p) => p.cpuMs);
+  const rss = phases.engine.map((p) => p.rss);
+  const baseRss = phases.baseline.map((p) => p.rss);
+  const batches = phases.engine.map((p) => p.value);
+  const baseBatches = phases.baseline.map((p) => p.value);
   const latencies = pooled(batches);
   const baseLatencies = pooled(baseBatches);
   const wallMs = median(wall);

@@ -1,6 +1,6 @@
 import { runFlow, type CompiledFlow } from '@loom/engine';
 import { compile, expectedEvents, parallelSkills } from '../flows.js';
-import { measurePhase, median, progress, round, sleep, worstRss, type RssReport } from '../measure.js';
+import { measurePairs, median, progress, round, sleep, worstRss } from '../measure.js';
 import { benchContext, CountingSink } from '../sinks.js';
 
 export interface W6Params {
@@ -51,22 +51,13 @@ export async function runW6(params: W6Params) {
   await engineRun(compiled, items);
   await baselineRun(items, delayMs);
 
-  const wall: number[] = [];
-  const baseWall: number[] = [];
-  const cpu: number[] = [];
-  const rss: RssReport[] = [];
-  const speedUps: number[] = [];
-  const efficiencies: number[] = [];
-  for (let rep = 0; rep < params.repetitions; rep++) {
-    const base = await measurePhase(() => baselineRun(items, delayMs));
-    baseWall.push(base.wallMs);
-    const engine = await measurePhase(() => engineRun(compiled, items));
-    wall.push(engine.wallMs);
-    cpu.push(engine.cpuMs);
-    rss.push(engine.rss);
-    speedUps.push(engine.value.speedUp ?? NaN);
-    efficiencies.push(engine.value.efficiency ?? NaN);
-  }
+  const phases = await measurePairs(params.repetitions, () => baselineRun(items, delayMs), () => engineRun(compiled, items));
+  const wall = phases.engine.map((p) => p.wallMs);
+  const baseWall = phases.baseline.map((p) => p.wallMs);
+  const cpu = phases.engine.map((p) => p.cpuMs);
+  const rss = phases.engine.map((p) => p.rss);
+  const speedUps = phases.engine.map((p) => p.value.speedUp ?? NaN);
+  const efficiencies = phases.engine.map((p) => p.value.efficiency ?? NaN);
   const wallMs = median(wall);
   const baselineWallMs = median(baseWall);
   progress(`W6 ${items} items over ${instances} instances: engine ${round(wallMs, 1)} ms vs raw ${round(baselineWallMs, 1)} ms`);
