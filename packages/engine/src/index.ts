@@ -4,7 +4,7 @@ export { NodeError, toRunError } from './errors.js';
 export { compileFlow, validateFlow, type CompiledFlow, type CompiledNode, type CompiledEdge, type CompileOptions, type CompileResult } from './graph/compile.js';
 export { checkRunInput } from './graph/input.js';
 export { flowHash, canonicalJson } from './graph/hash.js';
-export { runFlow, RunInputError, type RunOptions, type RunResult } from './scheduler/loop.js';
+export { runFlow, RunInputError, type RunOptions, type RunResult, type ReusedOutcome } from './scheduler/loop.js';
 export { retryDelay } from './scheduler/plan.js';
 export type { NodeKindDefinition, PreparedNode, NodeExecution, NodeResult, PrepareEnv, IncomingValue } from './nodes/node-kind.js';
 export { BUILTIN_NODE_KINDS, type NodeKindRegistry } from './nodes/registry.js';
@@ -19,3 +19,4 @@ export { TaskPool, TaskScope, type TaskSpec, type TaskResult } from './scheduler
 export { MAX_NESTING_DEPTH } from './graph/compile.js';
 export type { PreparedChild } from './nodes/node-kind.js';
 export { findDivergence, type Divergence, type CompareOptions } from './replay/divergence.js';
+export { planReuse, ReusePlanError, type ReusePlan, type ReusePlanInput } from './replay/reuse.js';

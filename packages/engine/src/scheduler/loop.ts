@@ -13,6 +13,18 @@ export interface RunOptions {
   /** Overrides the id from `context.ids`. */
   runId?: string;
   parentRunId?: string;
+  /**
+   * Outcomes recorded by the parent run, by node id: these nodes are not executed again,
+   * their recorded output flows on (logged with `reused: true`). How a server resumes an
+   * interrupted run or forks a run from a node.
+   */
+  reuse?: ReadonlyMap<string, ReusedOutcome>;
+}
+
+/** A node's succeeded outcome as the parent run's log recorded it. */
+export interface ReusedOutcome {
+  output: unknown;
+  ports?: string[];
 }
 
 export interface RunResult {
@@ -175,6 +187,14 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
    */
   private async runNode(node: CompiledNode, input: unknown): Promise<void> {
     try {
+      const reused = this.parent ? undefined : this.options.reuse?.get(node.id);
+      if (reused) {
+        // After the caller's loop has started every node it took, as a real node would.
+        await undefined;
+        this.running--;
+        if (this.finished) return;
+        return this.complete(node, { kind: 'succeeded', output: reused.output, ports: reused.ports }, true);
+      }
       this.pendingInput[node.index] = input;
       const id = this.nodeIds[node.index]!;
       const result = await runAttempts(this, node, node, id, id);
@@ -215,7 +235,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   }
 
   /** Records a node's outcome and folds it into the scheduler state. */
-  private complete(node: CompiledNode, outcome: Outcome): void {
+  private complete(node: CompiledNode, outcome: Outcome, reused = false): void {
     const attempt = this.state.attempt[node.index]!;
     if (outcome.kind === 'succeeded') {
       this.emit({
@@ -225,6 +245,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
         attempt,
         output: outcome.output,
         ...(outcome.ports !== undefined ? { ports: outcome.ports } : {}),
+        ...(reused ? { reused: true as const } : {}),
       });
     } else {
       this.emit({ type: 'node.status', nodeId: this.nodeIds[node.index]!, status: 'failed', attempt, error: outcome.error, ...(node.continueOnError ? { ports: ['error'] } : {}) });

@@ -10,6 +10,8 @@ export interface NodeState {
   ports?: string[];
   /** Set while a failed attempt waits for its retry. */
   retryInMs?: number;
+  /** The output was taken from the parent run's log (a resumed or forked run). */
+  reused?: boolean;
   startedAt?: number;
   finishedAt?: number;
   /** seq of the last event that changed this node. */
@@ -136,6 +138,7 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
       if (event.error !== undefined) node.error = event.error;
       if (event.ports !== undefined) node.ports = event.ports;
       if (event.retryInMs !== undefined) node.retryInMs = event.retryInMs;
+      if (event.reused) node.reused = true;
       state.nodes[event.nodeId] = node;
       break;
     }
@@ -191,7 +194,14 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
     case 'run.finished': {
       state.status = event.status;
       state.finishedAt = event.ts;
-      // Tasks cut short by the end of the run get no event of their own.
+      // Nodes and tasks cut short by the end of the run: the engine reports its nodes as
+      // cancelled itself, but an interrupted run's log ends where its process died.
+      for (const node of Object.values(state.nodes)) {
+        if (node.status !== 'running') continue;
+        node.status = 'cancelled';
+        node.finishedAt = event.ts;
+        node.lastSeq = event.seq;
+      }
       for (const task of Object.values(state.tasks)) {
         if (task.status !== 'running') continue;
         task.status = 'cancelled';

@@ -13,7 +13,12 @@ export const RUN_EVENT_VERSION = 1 as const;
 export const NodeStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']);
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
-export const RunStatus = z.enum(['succeeded', 'failed', 'cancelled']);
+/**
+ * How a run ended. `interrupted` is never written by the engine: the server appends it
+ * for runs its process was running when it stopped (a crash, kill -9); such a run can
+ * be resumed from its last completed nodes.
+ */
+export const RunStatus = z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 export const RunError = z.object({
@@ -59,6 +64,11 @@ export const NodeStatusEvent = z.object({
   retryInMs: z.number().int().min(0).optional(),
   /** Output ports that received the output (routers, `error`); absent means all. */
   ports: z.array(z.string()).optional(),
+  /**
+   * Set when the output was not computed by this run but taken from the recorded log of
+   * its parent run (`run.started.parentRunId`): a resumed or forked run reusing work.
+   */
+  reused: z.literal(true).optional(),
 });
 
 export const TaskAssignedEvent = z.object({
