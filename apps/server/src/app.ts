@@ -1,123 +1,200 @@
-// Placeholder HTTP app: node:http only. Express, tRPC, socket.io and the web app arrive in
-// their own issues; until then this serves a health check and a page listing the examples.
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type RequestHandler } from 'express';
+import { pino, type Logger } from 'pino';
+import { Server as SocketServer } from 'socket.io';
+import { systemClock, type Clock, type HttpClient, type LlmProvider } from '@loom/engine';
+import { FLOW_LIMITS } from '@loom/shared';
+import { loadSecretKey } from './credentials/crypto.js';
+import { openDatabase, type Db } from './db/open.js';
+import { REPO_ROOT, type ServerConfig } from './env.js';
+import { LiveHub, type ClientToServer, type ServerToClient } from './live/hub.js';
+import { ServerMetrics } from './ops/metrics.js';
+import { pruneRunEvents } from './ops/retention.js';
+import { appRouter } from './router.js';
+import { checkListenPolicy, createAuth, createOriginPolicy, normaliseOrigin, securityMiddleware, socketAllowRequest, socketAuthMiddleware } from './security/index.js';
+import { createServices, type Services } from './services.js';
+import { fallbackPage } from './web/fallback.js';
 
-export interface AppOptions {
-  /** Folder holding the example flows (`*.json`); it may not exist. */
-  examplesDir: string;
+export interface LoomServerOptions {
+  config: ServerConfig;
+  /** Injected for tests; the system clock, local provider and fetch otherwise. */
+  clock?: Clock;
+  llm?: ReadonlyMap<string, LlmProvider>;
+  http?: HttpClient;
+  templatesDir?: string;
+  logger?: Logger;
 }
 
-export interface Example {
-  file: string;
-  /** Input of the example's first golden case (`<name>.golden.json`), when it has one. */
-  input?: unknown;
+export interface LoomServer {
+  http: HttpServer;
+  io: SocketServer<ClientToServer, ServerToClient>;
+  services: Services;
+  metrics: ServerMetrics;
+  db: Db;
+  logger: Logger;
+  /** Listens on the configured host and port; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Ends unfinished runs as interrupted, closes sockets, the HTTP server and the database. */
+  close(): Promise<void>;
 }
 
-/** The example flows (`examples/*.json`, not their `.golden.json` inputs), or null when the folder does not exist. */
-export async function listExamples(dir: string): Promise<Example[] | null> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw error;
+/** Refusals at start-up that the person starting the server must fix (bad host policy, key file). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Builds the server: one port for the web app, the tRPC API (`/trpc`), socket.io, `/healthz`
+ * and `/metrics`. Opens (and migrates) the database, closes the logs of runs a previous
+ * process left unfinished, and seeds the templates into an empty database.
+ */
+export async function createLoomServer(options: LoomServerOptions): Promise<LoomServer> {
+  const { config } = options;
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'loom-server' } });
+  const listenPolicy = checkListenPolicy({ host: config.host, ...(config.adminToken ? { adminToken: config.adminToken } : {}) });
+  if (!listenPolicy.ok) throw new StartupError(listenPolicy.message);
+  const { key, source: keySource } = await loadSecretKey({ ...(config.secretKey ? { envKey: config.secretKey } : {}), keyFile: config.secretKeyFile }).catch((error: unknown) => {
+    throw new StartupError(error instanceof Error ? error.message : String(error));
+  });
+  logger.debug({ keySource }, 'credential key loaded');
+
+  const db = openDatabase(config.databaseFile);
+  const hub = new LiveHub();
+  let services!: Services;
+  const metrics = new ServerMetrics(db, () => services.runs);
+  services = createServices({
+    db,
+    clock: options.clock ?? systemClock,
+    secretKey: key,
+    templatesDir: options.templatesDir ?? join(REPO_ROOT, 'examples'),
+    maxConcurrentRuns: config.maxConcurrentRuns,
+    ...(options.llm ? { llm: options.llm } : {}),
+    ...(options.http ? { http: options.http } : {}),
+    publish: (runId, events) => {
+      hub.publish(runId, events);
+      metrics.observe(events);
+    },
+    runChanged: (run) => hub.runChanged(run),
+    committed: (stats) => metrics.committed(stats),
+    commitFailed: (error, runIds) => {
+      metrics.commitFailures.inc();
+      logger.error({ err: error, runIds }, 'committing run events failed: these runs are stopped');
+    },
+  });
+
+  const recovered = services.runs.recoverInterrupted();
+  if (recovered.length) logger.warn({ runs: recovered.map((r) => r.id) }, `${recovered.length} run(s) interrupted by the previous stop; resume them from the run view`);
+  if (services.flows.count() === 0) {
+    for (const template of services.templates.list()) services.flows.create(template.flow, { message: `from template ${template.name}` });
   }
-  const flows = names.filter((name) => name.endsWith('.json') && !name.endsWith('.golden.json')).sort();
-  return Promise.all(
-    flows.map(async (file) => {
-      const golden = file.replace(/\.json$/, '.golden.json');
-      if (!names.includes(golden)) return { file };
-      try {
-        const cases = JSON.parse(await readFile(join(dir, golden), 'utf8')) as { input?: unknown }[];
-        return cases[0]?.input === undefined ? { file } : { file, input: cases[0].input };
-      } catch {
-        return { file };
-      }
+  const prune = () => {
+    const pruned = pruneRunEvents(db, config.retentionDays, services.now());
+    if (pruned.runs) logger.info(pruned, `retention: removed the events of runs finished over ${config.retentionDays} days ago`);
+  };
+  prune();
+  const retentionTimer = setInterval(prune, HOUR_MS).unref();
+
+  const http = createServer();
+  const port = () => (http.address() as AddressInfo | null)?.port ?? config.port;
+  const policy = createOriginPolicy({ allowedOrigins: config.allowedOrigins, loopbackOnly: listenPolicy.loopback });
+  const auth = createAuth({ ...(config.adminToken ? { adminToken: config.adminToken } : {}) });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(allowListedCors(config.allowedOrigins));
+  app.use(securityMiddleware({ policy, auth, port }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true, activeRuns: services.runs.activeRuns, queueDepth: services.runs.queueDepth });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(
+    '/trpc',
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: () => ({ services }),
+      // An import carries a whole flow file; nothing else comes close.
+      maxBodySize: FLOW_LIMITS.maxBytes * 2 + 4096,
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'API error');
+      },
     }),
   );
-}
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-export function homePage(examples: Example[] | null): string {
-  let list: string;
-  if (examples === null) {
-    list = '<p>There is no <code>examples/</code> folder yet.</p>';
-  } else if (examples.length === 0) {
-    list = '<p>The <code>examples/</code> folder has no flows (<code>*.json</code>) yet.</p>';
+  const webDist = resolve(config.webDist);
+  if (existsSync(join(webDist, 'index.html'))) {
+    app.use(express.static(webDist, { index: 'index.html', maxAge: '1h', setHeaders: (res, path) => path.endsWith('index.html') && res.setHeader('cache-control', 'no-cache') }));
+    // Client-side routes (/flows/…, /runs/…, /share/…) all open the app.
+    app.get(/^\/(?!trpc|socket\.io|metrics|healthz).*/, (_req, res) => res.sendFile(join(webDist, 'index.html'), { headers: { 'cache-control': 'no-cache' } }));
   } else {
-    const items = examples
-      .map(({ file, input }) => {
-        const command = `pnpm flow run examples/${file}${input === undefined ? '' : ` --input '${JSON.stringify(input)}'`}`;
-        return `<li><code>${escapeHtml(file)}</code>: <code>${escapeHtml(command)}</code></li>`;
-      })
-      .join('\n      ');
-    list = `<p>Example flows in <code>examples/</code>, each with the CLI command that runs it:</p>
-    <ul>
-      ${items}
-    </ul>`;
-  }
-  return `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Loom</title>
-    <style>body { font: 16px/1.5 system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }</style>
-  </head>
-  <body>
-    <h1>Loom</h1>
-    <p>This is a placeholder. The server (HTTP API, live run updates, persistence) and the web app
-    (the visual flow builder) arrive in their own issues. Flows can already be run from the command line.</p>
-    ${list}
-    <p>Health check: <a href="/healthz"><code>/healthz</code></a></p>
-  </body>
-</html>
-`;
-}
-
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}) {
-  res.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    ...headers,
-  });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
-
-const sendJson = (res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>) =>
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers);
-
-type Route = (res: ServerResponse, options: AppOptions) => Promise<void> | void;
-
-const ROUTES: Record<string, Route> = {
-  '/healthz': (res) => sendJson(res, 200, { ok: true }),
-  '/': async (res, { examplesDir }) => send(res, 200, 'text/html; charset=utf-8', homePage(await listExamples(examplesDir))),
-};
-
-async function handle(req: IncomingMessage, res: ServerResponse, options: AppOptions): Promise<void> {
-  const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-  const route = Object.hasOwn(ROUTES, pathname) ? ROUTES[pathname] : undefined;
-  if (!route) return sendJson(res, 404, { error: 'not_found', path: pathname });
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
-  }
-  await route(res, options);
-}
-
-/** The HTTP server (not yet listening). */
-export function createApp(options: AppOptions): Server {
-  return createServer((req, res) => {
-    handle(req, res, options).catch((error: unknown) => {
-      console.error(error);
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
-      else res.destroy();
+    app.get('/', (_req, res) => {
+      res.type('html').send(fallbackPage(services.templates.list()));
     });
+  }
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', path: req.path });
   });
+  http.on('request', app);
+
+  const io = new SocketServer<ClientToServer, ServerToClient>(http, {
+    serveClient: false,
+    maxHttpBufferSize: 1_000_000,
+    allowRequest: socketAllowRequest({ policy, port }),
+  });
+  io.use(socketAuthMiddleware(auth));
+  hub.attach(io, services.runs);
+
+  let closed: Promise<void> | undefined;
+  return {
+    http,
+    io,
+    services,
+    metrics,
+    db,
+    logger,
+    listen: () =>
+      new Promise<string>((resolveListen, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => {
+          http.off('error', reject);
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolveListen(`http://${host}:${port()}`);
+        });
+      }),
+    close: () =>
+      (closed ??= (async () => {
+        clearInterval(retentionTimer);
+        services.runs.close();
+        await new Promise<void>((done) => void io.close(() => done()));
+        http.closeAllConnections();
+        if (http.listening) await new Promise<void>((done) => http.close(() => done()));
+        db.$client.close();
+      })()),
+  };
+}
+
+/** CORS answers for the configured extra origins only (a Vite dev server, another UI); same-origin needs none. */
+function allowListedCors(allowedOrigins: string[]): RequestHandler {
+  const allowed = new Set(allowedOrigins.map((origin) => normaliseOrigin(origin)).filter((o): o is string => o !== null));
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin && allowed.has(normaliseOrigin(origin) ?? '')) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-allow-credentials', 'true');
+      res.setHeader('vary', 'origin');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+        res.setHeader('access-control-allow-headers', 'authorization, content-type, trpc-accept, x-trpc-source');
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
 }

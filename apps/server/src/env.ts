@@ -1,39 +1,75 @@
+import { fileURLToPath } from 'node:url';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
 /** Unset and empty variables both mean "use the default". */
 const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+const optionalString = z.preprocess(emptyAsUnset, z.string().optional());
+const int = (fallback: number, min: number, max: number) => z.preprocess(emptyAsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
+
+/** The repository root: relative paths in the environment are read from here, whatever the working directory. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const EnvSchema = z.object({
-  PORT: z.preprocess(
-    emptyAsUnset,
-    z.coerce.number().int().min(0).max(65535).default(3000),
-  ),
+  PORT: int(3000, 0, 65535),
+  /** Interface to listen on. Anything but loopback needs LOOM_ADMIN_TOKEN. */
+  HOST: z.preprocess(emptyAsUnset, z.string().default('127.0.0.1')),
+  /** SQLite file (`file:` prefix allowed); relative to the repository root. */
+  DATABASE_URL: z.preprocess(emptyAsUnset, z.string().default('data/loom.db')),
+  LOOM_ADMIN_TOKEN: optionalString,
+  /** 32-byte key (base64 or hex) for credentials; else a generated key file next to the database. */
+  LOOM_SECRET_KEY: optionalString,
+  LOOM_SECRET_KEY_FILE: optionalString,
+  /** Extra origins allowed to call the API and sockets (comma-separated), e.g. a Vite dev server. */
+  LOOM_ALLOWED_ORIGINS: z.preprocess(emptyAsUnset, z.string().default('')),
+  LOOM_MAX_CONCURRENT_RUNS: int(100, 1, 100_000),
+  /** Events of runs finished longer ago than this are removed (the run row stays). 0 keeps them forever. */
+  LOOM_RETENTION_DAYS: int(30, 0, 36_500),
+  /** Folder of the built web app; the server serves it when it exists. */
+  LOOM_WEB_DIST: z.preprocess(emptyAsUnset, z.string().default('apps/web/dist')),
+  LOG_LEVEL: z.preprocess(emptyAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  databaseFile: string;
+  adminToken?: string;
+  secretKey?: string;
+  secretKeyFile: string;
+  allowedOrigins: string[];
+  maxConcurrentRuns: number;
+  retentionDays: number;
+  webDist: string;
+  logLevel: Env['LOG_LEVEL'];
+}
 
 export class EnvError extends Error {
   override name = 'EnvError';
 }
 
 /** Validates the server's environment variables. Pure: throws EnvError when invalid. */
-export function parseEnv(source: Record<string, string | undefined>): Env {
+export function parseEnv(source: Record<string, string | undefined>): ServerConfig {
   const result = EnvSchema.safeParse(source);
   if (!result.success) {
     throw new EnvError(`Invalid environment:\n${z.prettifyError(result.error)}`);
   }
-  return result.data;
+  const env = result.data;
+  const fromRoot = (path: string) => (path === ':memory:' || isAbsolute(path) ? path : resolve(REPO_ROOT, path));
+  const databaseFile = fromRoot(env.DATABASE_URL.replace(/^file:/, ''));
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    databaseFile,
+    ...(env.LOOM_ADMIN_TOKEN !== undefined ? { adminToken: env.LOOM_ADMIN_TOKEN } : {}),
+    ...(env.LOOM_SECRET_KEY !== undefined ? { secretKey: env.LOOM_SECRET_KEY } : {}),
+    secretKeyFile: env.LOOM_SECRET_KEY_FILE !== undefined ? fromRoot(env.LOOM_SECRET_KEY_FILE) : resolve(databaseFile === ':memory:' ? resolve(REPO_ROOT, 'data') : dirname(databaseFile), 'secret.key'),
+    allowedOrigins: env.LOOM_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    maxConcurrentRuns: env.LOOM_MAX_CONCURRENT_RUNS,
+    retentionDays: env.LOOM_RETENTION_DAYS,
+    webDist: fromRoot(env.LOOM_WEB_DIST),
+    logLevel: env.LOG_LEVEL,
+  };
 }
-
-function loadEnv(): Env {
-  try {
-    return parseEnv(process.env);
-  } catch (error) {
-    if (!(error instanceof EnvError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
-}
-
-/** The server's configuration, read from process.env once at start-up. */
-export const env: Env = loadEnv();

@@ -1,41 +1,44 @@
-// `npm start` / `pnpm --filter @loom/server start`: the placeholder server on 127.0.0.1:PORT.
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { createApp } from './app.js';
-import { env } from './env.js';
+// `npm start` / `pnpm --filter @loom/server start`: the server on HOST:PORT (127.0.0.1:3000).
+import { createLoomServer, StartupError } from './app.js';
+import { EnvError, parseEnv } from './env.js';
 
-const HOST = '127.0.0.1';
-const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
+async function main(): Promise<void> {
+  const config = parseEnv(process.env);
+  const server = await createLoomServer({ config });
+  let url: string;
+  try {
+    url = await server.listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StartupError(code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (set PORT to use another)` : String(error));
+  }
+  server.logger.info({ url, database: config.databaseFile }, `Loom is running at ${url}`);
+  // Also on stdout in plain words: the first thing a person starting it looks for.
+  if (process.stdout.isTTY) console.log(`\n  Loom is running at ${url}\n`);
 
-const server = createApp({ examplesDir });
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    server.logger.info(`${signal}: stopping; unfinished runs are kept as interrupted and can be resumed`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
 
-server.on('error', (error: NodeJS.ErrnoException) => {
-  console.error(
-    error.code === 'EADDRINUSE' ? `Port ${env.PORT} on ${HOST} is already in use (set PORT to use another).` : error,
-  );
+main().catch((error: unknown) => {
+  if (error instanceof EnvError || error instanceof StartupError) {
+    console.error(`Loom cannot start: ${error.message}`);
+    process.exit(2);
+  }
+  console.error(error);
   process.exit(1);
 });
-
-server.listen(env.PORT, HOST, () => {
-  const { port } = server.address() as AddressInfo;
-  console.log(`Loom server listening on http://${HOST}:${port}`);
-});
-
-let stopping = false;
-function shutdown(signal: NodeJS.Signals) {
-  if (stopping) {
-    console.log(`${signal} again: exiting now`);
-    process.exit(1);
-  }
-  stopping = true;
-  console.log(`${signal}: shutting down`);
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-  // Requests still in flight get a few seconds to finish.
-  setTimeout(() => {
-    server.closeAllConnections();
-    process.exit(0);
-  }, 5_000).unref();
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);

@@ -27,19 +27,24 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Parses flow JSON text: size, syntax, depth and prototype-key checks, then `parseFlow`. */
 export function parseFlowText(text: string, options: { migrations?: readonly FlowMigration[] } = {}): ParseFlowResult {
+  const read = readFlowJson(text);
+  if (!read.ok) return read;
+  const shapeIssue = checkJsonShape(read.doc);
+  if (shapeIssue) return { ok: false, issues: [shapeIssue] };
+  return parseFlow(read.doc, options);
+}
+
+/** The size limit and JSON syntax, with the line and column of a syntax error. Other readers of flow files share it. */
+export function readFlowJson(text: string): { ok: true; doc: unknown } | { ok: false; issues: FlowIssue[] } {
   const bytes = utf8Length(text);
   if (bytes > FLOW_LIMITS.maxBytes) {
     return fail([], `file is ${bytes} bytes; the limit is ${FLOW_LIMITS.maxBytes} bytes`);
   }
-  let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    return { ok: true, doc: JSON.parse(text) as unknown };
   } catch (error) {
     return fail([], `not valid JSON: ${describeJsonError(text, error)}`);
   }
-  const shapeIssue = checkJsonShape(doc);
-  if (shapeIssue) return { ok: false, issues: [shapeIssue] };
-  return parseFlow(doc, options);
 }
 
 /** Validates a parsed document: migrates old versions, checks the schema, then the graph. */
@@ -117,13 +122,17 @@ export function fieldPath(path: readonly (string | number)[], insideNode: boolea
   return out;
 }
 
-function checkJsonShape(doc: unknown): FlowIssue | undefined {
+/**
+ * The depth limit and prototype keys. `at` is where `doc` sits in a larger file (a flow inside
+ * an export file): issues carry the full path, and depth counts from `doc`.
+ */
+export function checkJsonShape(doc: unknown, at: readonly (string | number)[] = []): FlowIssue | undefined {
   // Iterative walk: a hostile file must not be able to overflow the stack here.
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: doc, path: [] }];
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: doc, path: [...at] }];
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (typeof value !== 'object' || value === null) continue;
-    if (path.length >= FLOW_LIMITS.maxDepth) {
+    if (path.length - at.length >= FLOW_LIMITS.maxDepth) {
       return { path, message: `nested deeper than ${FLOW_LIMITS.maxDepth} levels` };
     }
     if (Array.isArray(value)) {
@@ -178,7 +187,7 @@ function findUnexpectedToken(text: string): number | undefined {
   return low - 1;
 }
 
-function fail(path: (string | number)[], message: string): ParseFlowResult {
+function fail(path: (string | number)[], message: string): { ok: false; issues: FlowIssue[] } {
   return { ok: false, issues: [{ path, message }] };
 }
 

@@ -1,0 +1,10 @@
+export {
+  CredentialDecryptError,
+  decryptSecret,
+  encryptSecret,
+  loadSecretKey,
+  SECRET_KEY_BYTES,
+  SecretKeyError,
+  type LoadedSecretKey,
+  type LoadSecretKeyOptions,
+} from './crypto.js';

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { compileFlow, createLocalProvider, fetchHttpClient, LOCAL_PROVIDER_NOTICE, type Clock, type HttpClient, type LlmProvider } from '@loom/engine';
+import { parseFlow, type FlowIssue } from '@loom/shared';
+import { CredentialStore } from './credentials/store.js';
+import type { Db } from './db/open.js';
+import { FlowStore } from './flows/store.js';
+import { RunService, type RunServiceOptions } from './runs/run-service.js';
+import { RunStore } from './runs/run-store.js';
+import { ShareService } from './sharing/shares.js';
+import { TemplateCatalog } from './templates/catalog.js';
+
+export interface ServicesOptions extends Pick<RunServiceOptions, 'publish' | 'runChanged' | 'committed' | 'commitFailed' | 'maxConcurrentRuns'> {
+  db: Db;
+  clock: Clock;
+  secretKey: Buffer;
+  templatesDir: string;
+  llm?: ReadonlyMap<string, LlmProvider>;
+  http?: HttpClient;
+  newId?: () => string;
+}
+
+export interface Services {
+  flows: FlowStore;
+  runs: RunService;
+  runStore: RunStore;
+  credentials: CredentialStore;
+  shares: ShareService;
+  templates: TemplateCatalog;
+  now(): number;
+  validate(definition: unknown): { ok: boolean; issues: FlowIssue[]; problems: FlowIssue[] };
+  info(): { version: string; providers: { name: string; notice?: string }[]; maxConcurrentRuns: number };
+}
+
+export const SERVER_VERSION = '0.1.0';
+
+/** The server's services over one database. Transport-free: tRPC procedures and tests call them. */
+export function createServices(options: ServicesOptions): Services {
+  const now = () => options.clock.now();
+  const flows = new FlowStore(options.db, now);
+  const runStore = new RunStore(options.db);
+  const llm = options.llm ?? new Map([['local', createLocalProvider()]]);
+  const runs = new RunService({
+    flows,
+    store: runStore,
+    clock: options.clock,
+    newId: options.newId ?? (() => randomUUID()),
+    llm,
+    http: options.http ?? fetchHttpClient,
+    maxConcurrentRuns: options.maxConcurrentRuns,
+    publish: options.publish,
+    ...(options.runChanged ? { runChanged: options.runChanged } : {}),
+    ...(options.committed ? { committed: options.committed } : {}),
+    ...(options.commitFailed ? { commitFailed: options.commitFailed } : {}),
+  });
+  return {
+    flows,
+    runs,
+    runStore,
+    credentials: new CredentialStore(options.db, options.secretKey, now),
+    shares: new ShareService(options.db, flows, now),
+    templates: new TemplateCatalog(options.templatesDir),
+    now,
+    validate(definition) {
+      const parsed = parseFlow(definition);
+      if (!parsed.ok) return { ok: false, issues: parsed.issues, problems: [] };
+      const compiled = compileFlow(parsed.flow);
+      return { ok: compiled.ok, issues: [], problems: compiled.ok ? [] : compiled.issues };
+    },
+    info: () => ({
+      version: SERVER_VERSION,
+      providers: [...llm.keys()].map((name) => (name === 'local' ? { name, notice: LOCAL_PROVIDER_NOTICE } : { name })),
+      maxConcurrentRuns: options.maxConcurrentRuns,
+    }),
+  };
+}
