@@ -81,7 +81,7 @@ describe('planReuse + RunOptions.reuse', () => {
     );
     const parent = await execute(doc, { x: 1 });
     const edited = structuredClone(parent.flow) as Flow;
-    (edited.nodes[1] as { config: { params: { template: string } } }).config.params.template = 'A:{{ x }}';
+    (edited.nodes[1] as unknown as { config: { params: { template: string } } }).config.params.template = 'A:{{ x }}';
     edited.nodes[2]!.position = { x: 500, y: 20 };
     edited.nodes[2]!.name = 'Renamed';
     const plan = planReuse({ flow: edited, parentFlow: parent.flow, parentEvents: parent.events });
