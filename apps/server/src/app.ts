@@ -15,7 +15,7 @@ import { LiveHub, type ClientToServer, type ServerToClient } from './live/hub.js
 import { ServerMetrics } from './ops/metrics.js';
 import { pruneRunEvents } from './ops/retention.js';
 import { appRouter } from './router.js';
-import { checkListenPolicy, createAuth, createOriginPolicy, normaliseOrigin, securityMiddleware, socketAllowRequest, socketAuthMiddleware } from './security/index.js';
+import { checkListenPolicy, createAuth, createOriginPolicy, loginRoutes, normaliseOrigin, securityMiddleware, socketAllowRequest, socketAuthMiddleware } from './security/index.js';
 import { createServices, type Services } from './services.js';
 import { fallbackPage } from './web/fallback.js';
 
@@ -109,6 +109,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   app.disable('x-powered-by');
   app.use(allowListedCors(config.allowedOrigins));
   app.use(securityMiddleware({ policy, auth, port }));
+  app.use(loginRoutes(auth));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, activeRuns: services.runs.activeRuns, queueDepth: services.runs.queueDepth });
   });

@@ -6,7 +6,9 @@ export {
   type ListenPolicyOptions,
   type ListenPolicyResult,
 } from './listen-policy.js';
+export { loginRoutes } from './login.js';
 export {
+  LOGIN_PATH,
   securityMiddleware,
   socketAllowRequest,
   socketAuthMiddleware,

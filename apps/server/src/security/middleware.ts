@@ -17,6 +17,8 @@ export interface SocketAllowRequestOptions {
   port: number | (() => number);
 }
 
+export const LOGIN_PATH = '/login';
+
 const resolvePort = (port: number | (() => number)) => (typeof port === 'function' ? port() : port);
 
 const hostMessage = (port: number) =>
@@ -55,7 +57,17 @@ export function securityMiddleware({ policy, auth, port }: SecurityMiddlewareOpt
     // A CORS preflight never carries credentials; it only asks whether the real request may be
     // sent, and that one is checked here in turn.
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    // The login page is how a browser gets the token cookie in the first place.
+    if (req.path === LOGIN_PATH && (req.method === 'GET' || req.method === 'POST')) {
+      next();
+      return;
+    }
     if (!preflight && !auth.check(req)) {
+      // A person opening the app in a browser gets the login page, not JSON.
+      if (req.method === 'GET' && req.accepts(['json', 'html']) === 'html') {
+        res.redirect(303, LOGIN_PATH);
+        return;
+      }
       res.status(401).set('WWW-Authenticate', 'Bearer realm="loom"').json({ error: 'unauthorized', message: UNAUTHORIZED_MESSAGE });
       return;
     }
