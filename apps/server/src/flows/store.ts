@@ -1,8 +1,8 @@
-import { and, asc, count, desc, eq } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray } from 'drizzle-orm';
 import { parseFlow, type Flow, type FlowIssue } from '@loom/shared';
 import { compileFlow, flowHash } from '@loom/engine';
 import type { Db } from '../db/open.js';
-import { flows, flowVersions } from '../db/schema.js';
+import { flows, flowVersions, runs } from '../db/schema.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 
 export interface FlowSummary {
@@ -126,8 +126,14 @@ export class FlowStore {
     return this.create({ ...source.definition, id: `${id}-copy`, name: name ?? `${source.name} (copy)` }, { message: `duplicated from ${id}@${source.version}` });
   }
 
-  /** Deletes the flow with its versions, runs and share links. */
+  /** Deletes the flow with its versions, runs and share links; refused while one of its runs is unfinished. */
   delete(id: string): void {
+    const unfinished = this.db
+      .select({ n: count() })
+      .from(runs)
+      .where(and(eq(runs.flowId, id), inArray(runs.status, ['queued', 'running'])))
+      .get()!.n;
+    if (unfinished > 0) throw new ConflictError(`flow "${id}" has ${unfinished} unfinished run(s): cancel them before deleting the flow`);
     const result = this.db.delete(flows).where(eq(flows.id, id)).run();
     if (result.changes === 0) throw new NotFoundError('flow', id);
     // The id may be taken again (an import after a delete): forget the old versions.

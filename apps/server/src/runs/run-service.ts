@@ -39,6 +39,8 @@ interface ActiveRun {
   /** Highest seq handed to the writer. */
   lastSeq: number;
   started: boolean;
+  /** Set when a commit of its events failed: nothing more of it is written (the log would have a gap). */
+  broken: boolean;
   /** Resolved when the run's final status is committed. */
   settled: Promise<RunRecord>;
   settle: (run: RunRecord) => void;
@@ -201,7 +203,7 @@ export class RunService {
     );
     let settle!: (run: RunRecord) => void;
     const settled = new Promise<RunRecord>((resolve) => (settle = resolve));
-    const run: ActiveRun = { id, pk, compiled, input, controller: new AbortController(), lastSeq: 0, started: false, settled, settle };
+    const run: ActiveRun = { id, pk, compiled, input, controller: new AbortController(), lastSeq: 0, started: false, broken: false, settled, settle };
     if (lineage.parentRunId) run.parentRunId = lineage.parentRunId;
     if (lineage.reuse) run.reuse = lineage.reuse;
     this.active.set(id, run);
@@ -234,7 +236,7 @@ export class RunService {
   }
 
   private append(run: ActiveRun, event: RunEvent): void {
-    if (this.closing) return;
+    if (this.closing || run.broken) return;
     run.lastSeq = event.seq;
     if (this.batch.length === 0) this.batchSince = this.options.clock.now();
     this.batch.push({ runPk: run.pk, event });
@@ -254,9 +256,18 @@ export class RunService {
     try {
       this.options.store.commit(batch);
     } catch (error) {
+      // The runs in the batch stop here: their rows stay `running` with the log committed so
+      // far, and become `interrupted` (resumable) at the next start.
       const runIds = [...new Set(batch.map(({ event }) => event.runId))];
       this.options.commitFailed?.(error, runIds);
-      for (const id of runIds) this.active.get(id)?.controller.abort();
+      for (const id of runIds) {
+        const run = this.active.get(id);
+        if (!run) continue;
+        run.broken = true;
+        run.controller.abort();
+        this.active.delete(id);
+        run.settle(this.options.store.get(id));
+      }
       return;
     }
     this.options.committed?.({ events: batch.length, ms: performance.now() - started, oldestWaitMs: this.options.clock.now() - this.batchSince });
