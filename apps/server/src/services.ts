@@ -39,6 +39,7 @@ export function createServices(options: ServicesOptions): Services {
   const flows = new FlowStore(options.db, now);
   const runStore = new RunStore(options.db);
   const llm = options.llm ?? new Map([['local', createLocalProvider()]]);
+  const credentials = new CredentialStore(options.db, options.secretKey, now);
   const runs = new RunService({
     flows,
     store: runStore,
@@ -46,6 +47,8 @@ export function createServices(options: ServicesOptions): Services {
     newId: options.newId ?? (() => randomUUID()),
     llm,
     http: options.http ?? fetchHttpClient,
+    // Read when a node needs it, so a credential set while a flow is open is used by its next run.
+    credentials: { get: async (name) => credentials.reveal(name) },
     maxConcurrentRuns: options.maxConcurrentRuns,
     publish: options.publish,
     ...(options.runChanged ? { runChanged: options.runChanged } : {}),
@@ -56,7 +59,7 @@ export function createServices(options: ServicesOptions): Services {
     flows,
     runs,
     runStore,
-    credentials: new CredentialStore(options.db, options.secretKey, now),
+    credentials,
     shares: new ShareService(options.db, flows, now),
     templates: new TemplateCatalog(options.templatesDir),
     now,

@@ -1,5 +1,5 @@
-export type { EngineContext, Clock, IdSource, EventSink, HttpClient, HttpRequestInit, HttpResponse } from './context/context.js';
-export { systemClock, createVirtualClock, derivedIds, noNetwork, fetchHttpClient, MemorySink, FanoutSink } from './context/defaults.js';
+export type { EngineContext, Clock, IdSource, EventSink, HttpClient, HttpRequestInit, HttpResponse, CredentialSource } from './context/context.js';
+export { systemClock, createVirtualClock, derivedIds, noNetwork, fetchHttpClient, MemorySink, FanoutSink, envCredentials, credentialEnvName } from './context/defaults.js';
 export { NodeError, toRunError } from './errors.js';
 export { compileFlow, validateFlow, type CompiledFlow, type CompiledNode, type CompiledEdge, type CompileOptions, type CompileResult } from './graph/compile.js';
 export { checkRunInput } from './graph/input.js';

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { RunEvent } from '@loom/shared';
-import { createLocalProvider, derivedIds, fetchHttpClient, runFlow, RunInputError, systemClock, type EventSink } from '@loom/engine';
+import { createLocalProvider, derivedIds, envCredentials, fetchHttpClient, runFlow, RunInputError, systemClock, type EventSink } from '@loom/engine';
 import { loadFlow, readTextFile, resolvePath } from '../load.js';
 import { EXIT, UsageError } from '../usage.js';
 import { describeEvent, formatValue } from '../format.js';
@@ -30,7 +30,7 @@ export async function runCommand(file: string, options: RunCommandOptions, out: 
   try {
     const result = await runFlow(
       compiled,
-      { clock: systemClock, ids: derivedIds, llm: new Map([['local', createLocalProvider()]]), http: fetchHttpClient, log: sink, signal: controller.signal },
+      { clock: systemClock, ids: derivedIds, llm: new Map([['local', createLocalProvider()]]), http: fetchHttpClient, credentials: envCredentials(process.env), log: sink, signal: controller.signal },
       { input, ...(options.runId !== undefined ? { runId: options.runId } : {}) },
     );
     if (!options.json) {

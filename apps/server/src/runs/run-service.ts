@@ -1,4 +1,4 @@
-import { checkRunInput, compileFlow, derivedIds, planReuse, ReusePlanError, runFlow, type Clock, type CompiledFlow, type HttpClient, type LlmProvider, type ReusedOutcome } from '@loom/engine';
+import { checkRunInput, compileFlow, derivedIds, planReuse, ReusePlanError, runFlow, type Clock, type CompiledFlow, type CredentialSource, type HttpClient, type LlmProvider, type ReusedOutcome } from '@loom/engine';
 import { reduceRun, type RunError, type RunEvent, type RunState } from '@loom/shared';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { FlowRecord, FlowStore } from '../flows/store.js';
@@ -11,6 +11,8 @@ export interface RunServiceOptions {
   newId: () => string;
   llm: ReadonlyMap<string, LlmProvider>;
   http: HttpClient;
+  /** Named secrets for skills and providers (the encrypted store); values never reach the log. */
+  credentials?: CredentialSource;
   /** Runs executing at once; more wait in a queue, in order. */
   maxConcurrentRuns: number;
   /** Called after each commit with the committed events of one run, in seq order. */
@@ -221,6 +223,7 @@ export class RunService {
       ids: derivedIds,
       llm: this.options.llm,
       http: this.options.http,
+      ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
       log: { append: (event: RunEvent) => this.append(run, event) },
       signal: run.controller.signal,
     };

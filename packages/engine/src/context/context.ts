@@ -13,6 +13,13 @@ export interface EngineContext {
   /** LLM providers by name: an agent's `model: "local/echo"` uses provider `local`. */
   llm: ReadonlyMap<string, LlmProvider>;
   http: HttpClient;
+  /**
+   * Secrets a flow names (e.g. `http.request`'s `auth.credential`). Leave it out when the
+   * run may use none: skills then fail with `credential_unavailable`.
+   * A value must never be written to an event: skills that use one redact it from every
+   * output and error they produce, since an event log is stored and shown to users.
+   */
+  credentials?: CredentialSource;
   /** The event sink: every event of the run, in order. */
   log: EventSink;
   /** Aborting cancels the run. */
@@ -29,6 +36,16 @@ export interface Clock {
 export interface IdSource {
   /** Id of a new run of `flowHash` with `input`. */
   runId(flowHash: string, input: unknown): string;
+}
+
+/**
+ * Looks up a secret by name. `get` rejects with an Error whose message names the
+ * credential when none by that name exists. A rejection carrying its own string `code`
+ * and boolean `retryable` (a NodeError) keeps them, so a store can report a transient
+ * failure as retryable; any other rejection means "not found".
+ */
+export interface CredentialSource {
+  get(name: string, signal: AbortSignal): Promise<string>;
 }
 
 export interface EventSink {

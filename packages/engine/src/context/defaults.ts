@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RunEvent } from '@loom/shared';
-import type { Clock, EventSink, HttpClient, IdSource } from './context.js';
+import type { Clock, CredentialSource, EventSink, HttpClient, IdSource } from './context.js';
 import { canonicalJson } from '../graph/hash.js';
 
 /**
@@ -134,6 +134,26 @@ export const fetchHttpClient: HttpClient = async (url, init) => {
   });
   return { status: response.status, headers, text: () => response.text() };
 };
+
+/** The environment variable `envCredentials` reads credential `name` from: `api.key` → `LOOM_CREDENTIAL_API_KEY`. */
+export function credentialEnvName(name: string): string {
+  return 'LOOM_CREDENTIAL_' + name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/**
+ * Credentials from environment variables (see `credentialEnvName`), for runs started
+ * from the CLI. An empty variable counts as unset, as a shell's `VAR=` usually means.
+ */
+export function envCredentials(env: Record<string, string | undefined>): CredentialSource {
+  return {
+    get: async (name) => {
+      const variable = credentialEnvName(name);
+      const value = env[variable];
+      if (value === undefined || value === '') throw new Error(`credential "${name}" is not set (environment variable ${variable})`);
+      return value;
+    },
+  };
+}
 
 /** Keeps every event in memory: for tests, the CLI and small runs. */
 export class MemorySink implements EventSink {

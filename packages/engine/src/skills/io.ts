@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { NodeError } from '../errors.js';
+import type { CredentialSource } from '../context/context.js';
+import { credentialEnvName } from '../context/defaults.js';
+import { errorMessage, NodeError } from '../errors.js';
 import { compileTemplate } from '../expressions/template.js';
 import { compileOrThrow } from './data.js';
-import { defineSkill } from './skill.js';
+import { defineSkill, SkillParamError } from './skill.js';
 
 export const delaySkill = defineSkill({
   id: 'delay',
@@ -31,6 +33,29 @@ const HttpParams = z
     maxResponseBytes: z.number().int().min(1).max(100_000_000).default(5_000_000),
     /** Fail on 4xx/5xx (429 and 5xx are retryable); false returns the status as output. */
     failOnHttpError: z.boolean().default(true),
+    /** Sends a credential, named here and resolved by the engine, as `header: prefix + value`. */
+    auth: z
+      .object({
+        credential: z
+          .string()
+          .min(1)
+          .max(128)
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'credential names start with a letter or digit and contain only letters, digits, "_", "." and "-"'),
+        header: z
+          .string()
+          .min(1)
+          .max(256)
+          .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name')
+          .default('authorization'),
+        prefix: z
+          .string()
+          .max(256)
+          // A line break would end the header and start another.
+          .regex(/^[^\r\n]*$/, 'the prefix may not contain line breaks')
+          .default('Bearer '),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -46,6 +71,11 @@ export const httpRequestSkill = defineSkill({
     const body = params.body === undefined ? undefined : compileOrThrow(() => compileTemplate(params.body!), ['body']);
     const headers = Object.entries(params.headers).map(([name, value]) => [name, compileOrThrow(() => compileTemplate(value), ['headers', name])] as const);
     const sendsBody = params.method === 'POST' || params.method === 'PUT' || params.method === 'PATCH';
+    const auth = params.auth && { ...params.auth, header: params.auth.header.toLowerCase() };
+    if (auth) {
+      const clash = headers.find(([name]) => name.toLowerCase() === auth.header);
+      if (clash) throw new SkillParamError(`header "${clash[0]}" is set both in headers and by auth.header; remove one of them`, ['auth', 'header']);
+    }
     return {
       run: async (input, { context, signal, scope, settings }) => {
         const target = parseUrl(await url.render(input, scope));
@@ -64,32 +94,47 @@ export const httpRequestSkill = defineSkill({
           requestBody = JSON.stringify(input ?? null);
           requestHeaders['content-type'] ??= 'application/json';
         }
-        const init = { method: params.method, headers: requestHeaders, signal, ...(requestBody === undefined ? {} : { body: requestBody }) };
-        const response = await context.http(target.toString(), init);
-        const declared = Number(response.headers['content-length'] ?? 0);
-        if (declared > params.maxResponseBytes) throw tooLarge(declared, params.maxResponseBytes);
-        const text = params.method === 'HEAD' ? '' : await response.text();
-        const bytes = Buffer.byteLength(text, 'utf8');
-        if (bytes > params.maxResponseBytes) throw tooLarge(bytes, params.maxResponseBytes);
-        if (params.failOnHttpError && response.status >= 300 && response.status < 400) {
-          // Following it could leave the allow-list; the flow must call the new address itself.
-          const location = response.headers['location'] ?? 'no location';
-          throw new NodeError(`HTTP ${response.status} redirect from ${target.host}${target.pathname} to ${location} was not followed`, 'http_redirect', false);
+        // Only once the host is allowed: a secret is never fetched for a request that cannot be made.
+        let redact: Redact = (text) => text;
+        if (auth) {
+          const secret = await resolveCredential(context.credentials, auth.credential, signal);
+          redact = redactor(secret, auth.credential);
+          requestHeaders[auth.header] = auth.prefix + secret;
         }
-        if (params.failOnHttpError && response.status >= 400) {
-          const retryable = response.status === 429 || response.status >= 500;
-          throw new NodeError(`HTTP ${response.status} from ${target.host}${target.pathname}: ${text.slice(0, 300)}`, 'http_status', retryable);
-        }
-        let parsed: unknown = text;
-        if (params.responseType === 'json' && text !== '') {
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // An error page is often HTML or text: with failOnHttpError false it stays text, so the status still reaches the flow.
-            if (response.status < 400) throw new NodeError(`response from ${target.host} is not JSON (set responseType: "text" to accept text)`, 'invalid_response', false);
+        try {
+          const init = { method: params.method, headers: requestHeaders, signal, ...(requestBody === undefined ? {} : { body: requestBody }) };
+          const response = await context.http(target.toString(), init);
+          const declared = Number(response.headers['content-length'] ?? 0);
+          if (declared > params.maxResponseBytes) throw tooLarge(declared, params.maxResponseBytes);
+          const received = params.method === 'HEAD' ? '' : await response.text();
+          const bytes = Buffer.byteLength(received, 'utf8');
+          if (bytes > params.maxResponseBytes) throw tooLarge(bytes, params.maxResponseBytes);
+          // Before anything quotes or cuts the body: a cut could leave part of the secret behind.
+          const text = redact(received);
+          if (params.failOnHttpError && response.status >= 300 && response.status < 400) {
+            // Following it could leave the allow-list; the flow must call the new address itself.
+            const location = redact(response.headers['location'] ?? 'no location');
+            throw new NodeError(`HTTP ${response.status} redirect from ${target.host}${target.pathname} to ${location} was not followed`, 'http_redirect', false);
           }
+          if (params.failOnHttpError && response.status >= 400) {
+            const retryable = response.status === 429 || response.status >= 500;
+            throw new NodeError(`HTTP ${response.status} from ${target.host}${target.pathname}: ${text.slice(0, 300)}`, 'http_status', retryable);
+          }
+          let parsed: unknown = text;
+          if (params.responseType === 'json' && text !== '') {
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // An error page is often HTML or text: with failOnHttpError false it stays text, so the status still reaches the flow.
+              if (response.status < 400) throw new NodeError(`response from ${target.host} is not JSON (set responseType: "text" to accept text)`, 'invalid_response', false);
+            }
+          }
+          const output = { status: response.status, headers: response.headers, body: parsed };
+          return auth ? redactValue(output, redact) : output;
+        } catch (error) {
+          // The HTTP client may quote the request, header values included, in its errors.
+          throw redactError(error, redact);
         }
-        return { status: response.status, headers: response.headers, body: parsed };
       },
     };
   },
@@ -120,4 +165,70 @@ export function hostAllowed(hostname: string, allowHosts: readonly string[]): bo
 
 function tooLarge(bytes: number, limit: number): NodeError {
   return new NodeError(`response of ${bytes} bytes exceeds maxResponseBytes ${limit}`, 'response_too_large', false);
+}
+
+/**
+ * Reads a credential for a request. Not found, empty or unusable in a header are
+ * `credential_*` errors a retry cannot fix; a store's own NodeError keeps its code.
+ */
+async function resolveCredential(source: CredentialSource | undefined, name: string, signal: AbortSignal): Promise<string> {
+  if (!source) {
+    throw new NodeError(
+      `credential "${name}" is not available: this run has no credential store (runs started from the CLI can set ${credentialEnvName(name)})`,
+      'credential_unavailable',
+      false,
+    );
+  }
+  let value: string;
+  try {
+    value = await source.get(name, signal);
+  } catch (error) {
+    if (signal.aborted || error instanceof NodeError) throw error;
+    const message = errorMessage(error);
+    throw new NodeError(message.includes(`"${name}"`) ? message : `credential "${name}" was not found: ${message}`, 'credential_not_found', false);
+  }
+  signal.throwIfAborted();
+  if (typeof value !== 'string' || value === '') throw new NodeError(`credential "${name}" is empty`, 'credential_not_found', false);
+  // fetch would refuse it with an error quoting the value; say what is wrong without it.
+  if (/[\r\n\0]/.test(value)) throw new NodeError(`credential "${name}" contains a line break or NUL, which a header cannot carry`, 'credential_invalid', false);
+  return value;
+}
+
+type Redact = (text: string) => string;
+
+/**
+ * Replaces the secret with `[redacted:<name>]`, as written and in the forms a server
+ * echoing it is likely to use (escaped inside a JSON string, URL-encoded).
+ */
+function redactor(secret: string, name: string): Redact {
+  const forms = [...new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])].sort((a, b) => b.length - a.length);
+  const marker = `[redacted:${name}]`;
+  return (text) => {
+    let result = text;
+    for (const form of forms) if (result.includes(form)) result = result.split(form).join(marker);
+    return result;
+  };
+}
+
+/** Redacts every string of a JSON-like value, keys included. */
+function redactValue(value: unknown, redact: Redact): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, redact));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key), redactValue(item, redact)]));
+  }
+  return value;
+}
+
+/** The same error with the secret taken out of its message; the error itself when it holds none. */
+function redactError(error: unknown, redact: Redact): unknown {
+  const message = errorMessage(error);
+  const redacted = redact(message);
+  if (redacted === message) return error;
+  if (error instanceof NodeError) return new NodeError(redacted, error.code, error.retryable);
+  // Keep what decides retries (code, retryable) and drop the rest: a stack or cause may quote the secret too.
+  const copy = new Error(redacted);
+  if (error instanceof Error) copy.name = error.name;
+  const { code, retryable } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; retryable?: unknown };
+  return Object.assign(copy, typeof code === 'string' ? { code } : {}, typeof retryable === 'boolean' ? { retryable } : {});
 }
