@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { compileFlow, createLocalProvider, fetchHttpClient, LOCAL_PROVIDER_NOTICE, type Clock, type HttpClient, type LlmProvider } from '@loom/engine';
+import { createLocalProvider, fetchHttpClient, LOCAL_PROVIDER_NOTICE, type Clock, type HttpClient, type LlmProvider } from '@loom/engine';
 import { parseFlow, type FlowIssue } from '@loom/shared';
 import { CredentialStore } from './credentials/store.js';
 import type { Db } from './db/open.js';
-import { FlowStore } from './flows/store.js';
+import { FlowStore, runProblems } from './flows/store.js';
 import { RunService, type RunServiceOptions } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
 import { ShareService } from './sharing/shares.js';
@@ -64,10 +64,10 @@ export function createServices(options: ServicesOptions): Services {
     templates: new TemplateCatalog(options.templatesDir),
     now,
     validate(definition) {
-      const parsed = parseFlow(definition);
+      const parsed = parseFlow(definition, { allowUnconnected: true });
       if (!parsed.ok) return { ok: false, issues: parsed.issues, problems: [] };
-      const compiled = compileFlow(parsed.flow);
-      return { ok: compiled.ok, issues: [], problems: compiled.ok ? [] : compiled.issues };
+      const problems = runProblems(parsed.flow);
+      return { ok: problems.length === 0, issues: [], problems };
     },
     info: () => ({
       version: SERVER_VERSION,

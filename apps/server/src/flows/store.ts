@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, inArray } from 'drizzle-orm';
-import { parseFlow, type Flow, type FlowIssue } from '@loom/shared';
+import { checkFlowGraph, parseFlow, type Flow, type FlowIssue } from '@loom/shared';
 import { compileFlow, flowHash } from '@loom/engine';
 import type { Db } from '../db/open.js';
 import { flows, flowVersions, runs } from '../db/schema.js';
@@ -74,10 +74,9 @@ export class FlowStore {
     return { ...flow, version: wanted, definition: cached.definition, hash: cached.hash };
   }
 
-  /** Problems that do not stop a save but stop a run (a skill's parameters, a missing model…). */
+  /** Problems that do not stop a save but stop a run (an unconnected node, a skill's parameters…). */
   problems(definition: Flow): FlowIssue[] {
-    const compiled = compileFlow(definition);
-    return compiled.ok ? [] : compiled.issues;
+    return runProblems(definition);
   }
 
   /** Creates a flow from a document. Its `id` is kept when free; otherwise a free one is derived (`<id>-2`…). */
@@ -169,9 +168,20 @@ export class FlowStore {
   }
 }
 
-/** Schema and graph must be valid to save; issues carry their paths. */
+/** What stops a flow from running: the full graph check, then compilation (skills, expressions, models). */
+export function runProblems(flow: Flow): FlowIssue[] {
+  const graph = checkFlowGraph(flow);
+  if (graph.length) return graph;
+  const compiled = compileFlow(flow);
+  return compiled.ok ? [] : compiled.issues;
+}
+
+/**
+ * To save, the schema must hold and the graph must be sound (ids, edges, ports, no
+ * cycle); nodes not connected yet are allowed, since a flow is saved while it is drawn.
+ */
 function validate(document: unknown): Flow {
-  const parsed = parseFlow(document);
+  const parsed = parseFlow(document, { allowUnconnected: true });
   if (!parsed.ok) throw new InvalidInputError('the flow is not valid', parsed.issues);
   return parsed.flow;
 }

@@ -1,5 +1,5 @@
 import { checkRunInput, compileFlow, derivedIds, planReuse, ReusePlanError, runFlow, type Clock, type CompiledFlow, type CredentialSource, type HttpClient, type LlmProvider, type ReusedOutcome } from '@loom/engine';
-import { reduceRun, type RunError, type RunEvent, type RunState } from '@loom/shared';
+import { checkFlowGraph, reduceRun, type RunError, type RunEvent, type RunState } from '@loom/shared';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { FlowRecord, FlowStore } from '../flows/store.js';
 import type { PendingEvent, RunFilter, RunRecord, RunStore } from './run-store.js';
@@ -309,6 +309,8 @@ export class RunService {
   private compile(flow: FlowRecord): CompiledFlow {
     const cached = this.compiledByHash.get(flow.hash);
     if (cached) return cached;
+    const graph = checkFlowGraph(flow.definition);
+    if (graph.length) throw new InvalidInputError(`flow "${flow.id}" version ${flow.version} cannot run`, graph);
     const result = compileFlow(flow.definition);
     if (!result.ok) throw new InvalidInputError(`flow "${flow.id}" version ${flow.version} cannot run`, result.issues);
     if (this.compiledByHash.size >= 256) this.compiledByHash.delete(this.compiledByHash.keys().next().value!);

@@ -7,7 +7,15 @@ import type { FlowIssue } from './parse.js';
  * edge, a router's edges leave through its routes...). The web uses the same checks to
  * refuse a connection on the canvas.
  */
-export function checkFlowGraph(flow: Flow): FlowIssue[] {
+export interface GraphCheckOptions {
+  /**
+   * Accept nodes that nothing feeds yet: a flow being drawn may be saved with them, but
+   * not run (the server runs the full check before a run).
+   */
+  allowUnconnected?: boolean;
+}
+
+export function checkFlowGraph(flow: Flow, options: GraphCheckOptions = {}): FlowIssue[] {
   const issues: FlowIssue[] = [];
   const index = new Map<string, number>();
   flow.nodes.forEach((node, i) => {
@@ -54,7 +62,7 @@ export function checkFlowGraph(flow: Flow): FlowIssue[] {
   });
 
   flow.nodes.forEach((node, i) => {
-    if (node.kind !== 'input' && !incoming.has(node.id) && index.get(node.id) === i) {
+    if (!options.allowUnconnected && node.kind !== 'input' && !incoming.has(node.id) && index.get(node.id) === i) {
       issues.push({ path: ['nodes', i], nodeId: node.id, message: `${node.kind} node has no incoming edge, so it would never run` });
     }
   });

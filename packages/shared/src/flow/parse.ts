@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Flow, NODE_KINDS } from './schema.js';
 import { FlowVersionError, migrateFlowDocument, type FlowMigration, FLOW_MIGRATIONS } from './migrations.js';
-import { checkFlowGraph } from './graph.js';
+import { checkFlowGraph, type GraphCheckOptions } from './graph.js';
 
 /** One problem in a flow document, located by its JSON path and, when inside a node, the node id. */
 export interface FlowIssue {
@@ -48,7 +48,7 @@ export function readFlowJson(text: string): { ok: true; doc: unknown } | { ok: f
 }
 
 /** Validates a parsed document: migrates old versions, checks the schema, then the graph. */
-export function parseFlow(doc: unknown, options: { migrations?: readonly FlowMigration[] } = {}): ParseFlowResult {
+export function parseFlow(doc: unknown, options: { migrations?: readonly FlowMigration[] } & GraphCheckOptions = {}): ParseFlowResult {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return fail([], 'a flow must be a JSON object with "version", "id", "name", "nodes" and "edges"');
   }
@@ -64,7 +64,7 @@ export function parseFlow(doc: unknown, options: { migrations?: readonly FlowMig
   if (!parsed.success) {
     return { ok: false, issues: zodIssuesToFlowIssues(parsed.error.issues, migrated) };
   }
-  const graphIssues = checkFlowGraph(parsed.data);
+  const graphIssues = checkFlowGraph(parsed.data, options);
   if (graphIssues.length > 0) return { ok: false, issues: graphIssues };
   return { ok: true, flow: parsed.data, migrations: applied };
 }

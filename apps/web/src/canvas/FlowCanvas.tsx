@@ -1,0 +1,65 @@
+import { Background, Controls, MiniMap, ReactFlow, type IsValidConnection } from '@xyflow/react';
+import { useCallback } from 'react';
+import { connectionProblem } from '../flow/connect.js';
+import type { CanvasEdge, CanvasNode } from '../flow/model.js';
+import { useEditor } from '../stores/editor.js';
+import { useRun } from '../stores/run.js';
+import { LoomNode } from './LoomNode.js';
+
+// Module-level: a new object per render would remount every node.
+const nodeTypes = { loom: LoomNode };
+
+/** Flows past this size render only what is on screen: beyond it, layout and paint dominate. */
+const CULL_FROM_NODES = 300;
+
+export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
+  const nodes = useEditor((s) => s.nodes);
+  const edges = useEditor((s) => s.edges);
+  const onNodesChange = useEditor((s) => s.onNodesChange);
+  const onEdgesChange = useEditor((s) => s.onEdgesChange);
+  const connect = useEditor((s) => s.connect);
+  const refusal = useEditor((s) => s.connectionRefusal);
+  const activeEdges = useRun((s) => activeEdgeKey(s.state.nodes));
+  const isValidConnection: IsValidConnection<CanvasEdge> = useCallback(
+    (connection) => connectionProblem({ source: connection.source, target: connection.target, sourceHandle: connection.sourceHandle ?? null, targetHandle: connection.targetHandle ?? null }, useEditor.getState().nodes, useEditor.getState().edges) === null,
+    [],
+  );
+  const running = new Set(activeEdges ? activeEdges.split(',') : []);
+  const shownEdges = running.size ? edges.map((e) => (running.has(e.target) && !e.animated ? { ...e, animated: true } : e)) : edges;
+  return (
+    <div className="canvas" data-testid="canvas">
+      <ReactFlow<CanvasNode, CanvasEdge>
+        nodes={nodes}
+        edges={shownEdges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={connect}
+        isValidConnection={isValidConnection}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        elementsSelectable
+        deleteKeyCode={null}
+        onlyRenderVisibleElements={nodes.length > CULL_FROM_NODES}
+        fitView
+        minZoom={0.05}
+      >
+        <Background />
+        <MiniMap pannable zoomable />
+        <Controls />
+      </ReactFlow>
+      {refusal && (
+        <div className="canvas-notice" role="status" data-testid="connection-refusal">
+          {refusal}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** Ids of running nodes as one string, so the selector's value only changes when the set does. */
+function activeEdgeKey(nodes: Record<string, { status: string }>): string {
+  const ids: string[] = [];
+  for (const [id, node] of Object.entries(nodes)) if (node.status === 'running') ids.push(id);
+  return ids.sort().join(',');
+}

@@ -1,0 +1,67 @@
+import { NODE_KINDS, PATTERN_KINDS, type Flow, type FlowNode, type NodeKind } from '@loom/shared';
+
+export interface PaletteEntry {
+  kind: NodeKind;
+  title: string;
+  description: string;
+  group: 'Flow' | 'Steps' | 'Patterns';
+  /** A new node of this kind with a working configuration. */
+  make(id: string): FlowNode;
+}
+
+const BASIC: Record<Exclude<NodeKind, (typeof PATTERN_KINDS)[number]>, Omit<PaletteEntry, 'kind' | 'make'> & { config: unknown }> = {
+  input: { title: 'Input', description: 'Where the run input enters; declares its fields.', group: 'Flow', config: { fields: {} } },
+  output: { title: 'Output', description: 'A value of the run output.', group: 'Flow', config: {} },
+  skill: { title: 'Skill', description: 'A built-in skill: template, JSON transform, HTTP request, delay…', group: 'Steps', config: { skill: 'template', params: { template: '{{ $string($) }}' } } },
+  router: { title: 'Router', description: 'Sends its input down the route whose condition holds.', group: 'Flow', config: { routes: [{ port: 'yes', when: 'true' }], defaultPort: 'no', mode: 'first' } },
+  merge: { title: 'Merge', description: 'Joins branches into one value.', group: 'Flow', config: { mode: 'object' } },
+  agent: { title: 'Agent', description: 'An LLM with tools. The demo model local/echo is a deterministic stand-in, not a language model.', group: 'Steps', config: { model: 'local/echo', prompt: '{{ $ }}', tools: [], maxIterations: 6 } },
+};
+
+const PATTERN_INFO: Record<(typeof PATTERN_KINDS)[number], { title: string; description: string }> = {
+  chain: { title: 'Chain of skills', description: 'Skills one after another, with retry, skip or fail per step.' },
+  parallel: { title: 'Parallel skills', description: 'Load-balanced skill instances and an aggregation.' },
+  master_worker: { title: 'Master–worker', description: 'Decompose, assign to workers by capability and load, validate, aggregate.' },
+  supervisor: { title: 'Supervisor', description: 'A state machine choosing agents step by step, with a supervision log.' },
+  coordinator: { title: 'Coordinator', description: 'Subtasks in dependency waves with budgets and conflict resolution.' },
+  subflow: { title: 'Sub-flow', description: 'A whole flow inside a node.' },
+};
+
+/**
+ * Every node kind, ready to drop. Patterns start from the configuration of the same kind
+ * in the template flows (the examples), so a new pattern node is a working one.
+ */
+export function paletteEntries(templates: readonly { flow: Flow }[]): PaletteEntry[] {
+  const patternConfig = new Map<NodeKind, unknown>();
+  // Patterns nest (a master-worker's worker may be a sub-flow): look at nodes at any depth.
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (typeof value !== 'object' || value === null) return;
+    const record = value as { id?: unknown; kind?: unknown; config?: unknown };
+    if (typeof record.id === 'string' && typeof record.kind === 'string' && record.config !== undefined && !patternConfig.has(record.kind as NodeKind)) {
+      patternConfig.set(record.kind as NodeKind, record.config);
+    }
+    Object.values(value).forEach(visit);
+  };
+  for (const { flow } of templates) visit(flow.nodes);
+  const entries: PaletteEntry[] = [];
+  for (const kind of NODE_KINDS) {
+    if ((PATTERN_KINDS as readonly string[]).includes(kind)) {
+      const config = patternConfig.get(kind);
+      if (config === undefined) continue;
+      const info = PATTERN_INFO[kind as (typeof PATTERN_KINDS)[number]];
+      entries.push({ kind, ...info, group: 'Patterns', make: (id) => ({ id, kind, config: structuredClone(config) }) as FlowNode });
+    } else {
+      const { config, ...info } = BASIC[kind as keyof typeof BASIC];
+      entries.push({ kind, ...info, make: (id) => ({ id, kind, config: structuredClone(config) }) as FlowNode });
+    }
+  }
+  return entries;
+}
+
+/** A node id not used yet: `agent`, `agent-2`, … */
+export function freshId(kind: string, taken: ReadonlySet<string>): string {
+  const stem = kind.replace(/_/g, '-');
+  if (!taken.has(stem)) return stem;
+  for (let n = 2; ; n++) if (!taken.has(`${stem}-${n}`)) return `${stem}-${n}`;
+}
