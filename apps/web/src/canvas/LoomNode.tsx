@@ -38,20 +38,26 @@ function summary(node: FlowNode): string {
 }
 
 /** A node's live status, with what its tasks have done so far (patterns). */
-function useNodeRun(id: string): { node: NodeState | undefined; tasks: { done: number; total: number } | undefined } {
+function useNodeRun(id: string): { node: NodeState | undefined; tasks: { done: number; total: number } | undefined; phase: string } {
   const node = useRun((s) => s.state.nodes[id]);
   const tasks = useRun((s) => {
     let total = 0;
     let done = 0;
     for (const task of Object.values(s.state.tasks)) {
-      if (task.nodeId !== id || task.parentTaskId !== undefined) continue;
+      // The node's own tasks: not those nested under another of its tasks.
+      if (task.nodeId !== id || (task.parentTaskId !== undefined && task.parentTaskId in s.state.tasks)) continue;
       total++;
       if (task.status !== 'running') done++;
     }
     return total ? `${done}/${total}` : '';
   });
+  // The supervisor's current state machine state, from its latest supervision entry.
+  const phase = useRun((s) => {
+    for (let i = s.state.supervision.length - 1; i >= 0; i--) if (s.state.supervision[i]!.nodeId === id) return `${s.state.supervision[i]!.state} · step ${s.state.supervision[i]!.step}`;
+    return '';
+  });
   const [done, total] = tasks ? tasks.split('/').map(Number) : [];
-  return { node, tasks: tasks ? { done: done!, total: total! } : undefined };
+  return { node, tasks: tasks ? { done: done!, total: total! } : undefined, phase };
 }
 
 function statusLabel(state: NodeState): string {
@@ -83,6 +89,11 @@ function LoomNodeView({ id, data, selected }: NodeProps<CanvasNode>) {
           {status.attempt > 1 && <span> attempt {status.attempt}</span>}
           {duration !== undefined && <span> · {duration} ms</span>}
           {run.tasks && <span data-testid={`node-tasks-${id}`}> · {run.tasks.done}/{run.tasks.total} tasks</span>}
+        </div>
+      )}
+      {run.phase && (
+        <div className="loom-node-phase" data-testid={`node-phase-${id}`}>
+          {run.phase}
         </div>
       )}
       {status?.error && <div className="loom-node-error" title={status.error.message}>{status.error.message}</div>}

@@ -6,7 +6,7 @@ export type LoomNodeData = { node: FlowNode };
 export type CanvasNode = Node<LoomNodeData, 'loom'>;
 export type CanvasEdge = Edge<{ toPort?: string }>;
 
-const GRID_X = 240;
+const GRID_X = 270;
 const GRID_Y = 120;
 
 /** Canvas nodes and edges for a flow. Nodes without a saved position get a simple left-to-right layout by depth. */
@@ -38,8 +38,8 @@ export function toCanvasEdge(edge: FlowEdge): CanvasEdge {
     target: edge.to,
     sourceHandle: edge.fromPort ?? null,
     targetHandle: null,
+    // The source handle already names `fromPort`; the label names the value's key at the target.
     ...(edge.toPort ? { data: { toPort: edge.toPort }, label: edge.toPort } : {}),
-    ...(edge.fromPort ? { label: edge.toPort ? `${edge.fromPort} → ${edge.toPort}` : edge.fromPort } : {}),
   };
 }
 

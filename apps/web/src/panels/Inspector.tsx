@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { FlowNode, zodIssuesToFlowIssues, type FlowIssue } from '@loom/shared';
 import { formatPath } from '../api/client.js';
 import { useEditor } from '../stores/editor.js';
@@ -9,7 +10,8 @@ import { useEditor } from '../stores/editor.js';
  * Nothing reaches the canvas until it is valid.
  */
 export function Inspector({ readOnly }: { readOnly: boolean }) {
-  const selected = useEditor((s) => s.nodes.filter((n) => n.selected));
+  // useShallow: the filtered array is new on every call; compare its items instead.
+  const selected = useEditor(useShallow((s) => s.nodes.filter((n) => n.selected)));
   if (selected.length === 0) return <aside className="inspector empty" data-testid="inspector">Select a node to see its settings. Drag nodes from the palette; connect an output handle to an input handle.</aside>;
   if (selected.length > 1) return <aside className="inspector" data-testid="inspector">{selected.length} nodes selected. Copy (Ctrl+C), paste (Ctrl+V) or delete them (Delete).</aside>;
   const node = selected[0]!;

@@ -102,7 +102,7 @@ export const useEditor = create<EditorState>()((set, get) => {
       const problem = connectionProblem(connection, nodes, edges);
       if (problem) return set({ connectionRefusal: problem });
       const id = edgeId({ from: connection.source, to: connection.target, ...(connection.sourceHandle ? { fromPort: connection.sourceHandle } : {}) });
-      commit({ edges: addEdge({ ...connection, id, ...(connection.sourceHandle ? { label: connection.sourceHandle } : {}) }, edges) }, { connectionRefusal: null });
+      commit({ edges: addEdge({ ...connection, id }, edges) }, { connectionRefusal: null });
     },
 
     addNode(make, position) {
