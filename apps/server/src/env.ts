@@ -1,14 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { REPO_ROOT } from './paths.js';
+
+export { REPO_ROOT };
 
 /** Unset and empty variables both mean "use the default". */
 const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyAsUnset, z.string().optional());
 const int = (fallback: number, min: number, max: number) => z.preprocess(emptyAsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
-
-/** The repository root: relative paths in the environment are read from here, whatever the working directory. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const EnvSchema = z.object({
   PORT: int(3000, 0, 65535),

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { checkFlowGraph, parseFlow, type Flow, type FlowIssue } from '@loom/shared';
 import { compileFlow, flowHash } from '@loom/engine';
 import type { Db } from '../db/open.js';
@@ -39,10 +39,15 @@ export class FlowStore {
   /** Versions never change once saved: parsed definitions are kept for the hot path (starting runs). */
   private readonly versionCache = new Map<string, { definition: Flow; hash: string }>();
 
+  /** Read whenever a run starts: prepared once. */
+  private readonly selectFlow;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.selectFlow = db.select().from(flows).where(eq(flows.id, sql.placeholder('id'))).prepare();
+  }
 
   list(): FlowSummary[] {
     const rows = this.db
@@ -55,7 +60,7 @@ export class FlowStore {
   }
 
   get(id: string, version?: number): FlowRecord {
-    const flow = this.db.select().from(flows).where(eq(flows.id, id)).get();
+    const flow = this.selectFlow.get({ id });
     if (!flow) throw new NotFoundError('flow', id);
     const wanted = version ?? flow.currentVersion;
     const key = `${id}@${wanted}`;

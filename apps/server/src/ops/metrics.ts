@@ -69,8 +69,10 @@ export class ServerMetrics {
 
   /** Folds one run's committed events into the metrics. */
   observe(events: readonly RunEvent[]): void {
+    // Counted per batch: a labelled inc per event costs more than the rest of this method.
+    const byType = new Map<string, number>();
     for (const event of events) {
-      this.eventsTotal.inc({ type: event.type });
+      byType.set(event.type, (byType.get(event.type) ?? 0) + 1);
       switch (event.type) {
         case 'run.started':
           this.runFlow.set(event.runId, event.flowId);
@@ -102,5 +104,6 @@ export class ServerMetrics {
           break;
       }
     }
+    for (const [type, n] of byType) this.eventsTotal.inc({ type }, n);
   }
 }

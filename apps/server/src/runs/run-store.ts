@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, lte, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { RunError, RunEvent } from '@loom/shared';
 import type { Db } from '../db/open.js';
 import { runs, type RunRowStatus } from '../db/schema.js';
@@ -62,12 +62,15 @@ export class RunStore {
   private readonly insertEvent;
   private readonly selectPage;
   private readonly selectUpTo;
+  /** Read on every run start and end: prepared once (the query builder would prepare it each time). */
+  private readonly selectById;
 
   constructor(private readonly db: Db) {
     const sqlite = db.$client;
     this.insertEvent = sqlite.prepare<[number, number, number, string, Buffer]>('INSERT INTO run_events (run_pk, seq, ts, type, body) VALUES (?, ?, ?, ?, ?)');
     this.selectPage = sqlite.prepare<[number, number, number], EncodedEvent>('SELECT seq, ts, type, body FROM run_events WHERE run_pk = ? AND seq > ? ORDER BY seq LIMIT ?');
     this.selectUpTo = sqlite.prepare<[number, number], EncodedEvent>('SELECT seq, ts, type, body FROM run_events WHERE run_pk = ? AND seq <= ? ORDER BY seq');
+    this.selectById = db.select().from(runs).where(eq(runs.id, sql.placeholder('id'))).prepare();
   }
 
   create(run: NewRun, now: number): { pk: number; record: RunRecord } {
@@ -175,7 +178,7 @@ export class RunStore {
   }
 
   private row(id: string): RunRow {
-    const row = this.db.select().from(runs).where(eq(runs.id, id)).get();
+    const row = this.selectById.get({ id });
     if (!row) throw new NotFoundError('run', id);
     return row;
   }
