@@ -42,6 +42,7 @@ export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
         deleteKeyCode={null}
         onlyRenderVisibleElements={nodes.length > CULL_FROM_NODES}
         fitView
+        fitViewOptions={{ maxZoom: 1 }}
         minZoom={0.05}
       >
         <Background />
