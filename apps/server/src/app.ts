@@ -108,7 +108,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   const app = express();
   app.disable('x-powered-by');
   app.use(allowListedCors(config.allowedOrigins));
-  app.use(securityMiddleware({ policy, auth, port }));
+  app.use(securityMiddleware({ policy, auth, port, isPublic: isShareRequest }));
   app.use(loginRoutes(auth));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, activeRuns: services.runs.activeRuns, queueDepth: services.runs.queueDepth });
@@ -178,6 +178,16 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
         db.$client.close();
       })()),
   };
+}
+
+/**
+ * A share link works without the admin token: its page, the app's static files, and the one
+ * procedure that reads a shared flow (by its unguessable token). tRPC batches name every
+ * procedure in the path, so a batch with anything else in it is not public.
+ */
+function isShareRequest(req: { method: string; path: string }): boolean {
+  if (req.method !== 'GET') return false;
+  return req.path.startsWith('/share/') || req.path.startsWith('/assets/') || req.path === '/trpc/flows.shared';
 }
 
 /** CORS answers for the configured extra origins only (a Vite dev server, another UI); same-origin needs none. */

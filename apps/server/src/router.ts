@@ -44,7 +44,8 @@ const flowsRouter = router({
   }),
   /** Creates a flow from an export (or bare flow) file. Nothing in it runs; every problem comes back with its path. */
   import: procedure.input(z.object({ text: z.string().max(FLOW_LIMITS.maxBytes * 2) })).mutation(({ ctx, input }) => {
-    const parsed = parseFlowExport(input.text);
+    // Like a save: a flow still being drawn (nodes not connected yet) imports, and will not run until finished.
+    const parsed = parseFlowExport(input.text, { allowUnconnected: true });
     if (!parsed.ok) throw new InvalidInputError('the file cannot be imported', parsed.issues);
     const flow = ctx.services.flows.create({ ...parsed.flow, name: parsed.name, ...(parsed.description !== undefined ? { description: parsed.description } : {}) }, { message: 'imported' });
     return { flow, warnings: parsed.warnings, credentials: parsed.credentials, missingCredentials: parsed.credentials.filter((name) => !ctx.services.credentials.has(name)) };

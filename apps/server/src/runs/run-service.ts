@@ -282,11 +282,17 @@ export class RunService {
     }
     for (const [runId, events] of byRun) {
       this.options.publish(runId, events);
-      const changed = events.some((e) => e.type === 'run.started' || e.type === 'run.finished');
-      if (!changed) continue;
+      const started = events.some((e) => e.type === 'run.started');
+      const finished = events[events.length - 1]!.type === 'run.finished';
+      if (!started && !finished) continue;
       const record = this.options.store.get(runId);
+      if (started && finished) {
+        // A short run starts and ends within one commit: watchers still see it running first.
+        const { output: _output, error: _error, ...running } = record;
+        this.options.runChanged?.({ ...running, status: 'running', finishedAt: null });
+      }
       this.options.runChanged?.(record);
-      if (events[events.length - 1]!.type === 'run.finished') {
+      if (finished) {
         this.active.get(runId)?.settle(record);
         this.active.delete(runId);
       }

@@ -10,6 +10,8 @@ export interface SecurityMiddlewareOptions {
   auth: Auth;
   /** The port the server listens on; a function when it is only known once listening (port 0). */
   port: number | (() => number);
+  /** Requests that need no token (Host and Origin are still checked): what a read-only share link opens. */
+  isPublic?: (req: { method: string; path: string }) => boolean;
 }
 
 export interface SocketAllowRequestOptions {
@@ -38,7 +40,7 @@ const UNAUTHORIZED_MESSAGE =
  * 403 for a foreign Origin, 401 without the admin token. `GET /healthz` only needs a good Host,
  * so local health probes work without the token.
  */
-export function securityMiddleware({ policy, auth, port }: SecurityMiddlewareOptions): RequestHandler {
+export function securityMiddleware({ policy, auth, port, isPublic }: SecurityMiddlewareOptions): RequestHandler {
   return (req, res, next) => {
     const host = req.headers.host;
     const listeningPort = resolvePort(port);
@@ -58,7 +60,7 @@ export function securityMiddleware({ policy, auth, port }: SecurityMiddlewareOpt
     // sent, and that one is checked here in turn.
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
     // The login page is how a browser gets the token cookie in the first place.
-    if (req.path === LOGIN_PATH && (req.method === 'GET' || req.method === 'POST')) {
+    if ((req.path === LOGIN_PATH && (req.method === 'GET' || req.method === 'POST')) || isPublic?.(req)) {
       next();
       return;
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Flow } from './schema.js';
 import type { FlowMigration } from './migrations.js';
+import type { GraphCheckOptions } from './graph.js';
 import { checkJsonShape, fieldPath, parseFlow, readFlowJson, zodIssuesToFlowIssues, type FlowIssue } from './parse.js';
 
 /**
@@ -106,7 +107,7 @@ export type ParseFlowExportResult =
  * and the graph. Every problem comes back with its path in the file (`flow.nodes[1]...` inside
  * an export file). Reads only: nothing in the file is run.
  */
-export function parseFlowExport(text: string, options: { migrations?: readonly FlowMigration[] } = {}): ParseFlowExportResult {
+export function parseFlowExport(text: string, options: { migrations?: readonly FlowMigration[] } & GraphCheckOptions = {}): ParseFlowExportResult {
   const read = readFlowJson(text);
   if (!read.ok) return read;
   const doc = read.doc;
@@ -156,7 +157,7 @@ export function parseFlowExport(text: string, options: { migrations?: readonly F
   };
 }
 
-function parseBareFlow(doc: unknown, options: { migrations?: readonly FlowMigration[] }): ParseFlowExportResult {
+function parseBareFlow(doc: unknown, options: { migrations?: readonly FlowMigration[] } & GraphCheckOptions): ParseFlowExportResult {
   const shapeIssue = checkJsonShape(doc);
   if (shapeIssue) return { ok: false, issues: [shapeIssue] };
   const version = isRecord(doc) ? doc['version'] : undefined;
