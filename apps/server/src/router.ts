@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createBuiltinSkillRegistry, describeSkills, type SkillDescription } from '@loom/engine';
 import { exportFlow, FLOW_LIMITS, NodeId, parseFlowExport } from '@loom/shared';
 import { CREDENTIAL_NAME } from './credentials/store.js';
 import { RUN_ROW_STATUSES } from './db/schema.js';
@@ -128,10 +129,14 @@ export const appRouter = router({
   templates: templatesRouter,
   system: router({
     info: procedure.query(({ ctx }) => ctx.services.info()),
+    /** The built-in skills with JSON Schemas of their parameters, for the inspector's forms. */
+    skills: procedure.query(() => (skillCatalog ??= describeSkills(createBuiltinSkillRegistry()))),
   }),
 });
 
 export type AppRouter = typeof appRouter;
+
+let skillCatalog: SkillDescription[] | undefined;
 
 function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
