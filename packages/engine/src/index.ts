@@ -11,6 +11,7 @@ export { BUILTIN_NODE_KINDS, type NodeKindRegistry } from './nodes/registry.js';
 export { SkillRegistry, BUILTIN_SKILLS, createBuiltinSkillRegistry } from './skills/registry.js';
 export { defineSkill, SkillParamError, type SkillDefinition, type SkillInstance, type SkillExecution } from './skills/skill.js';
 export { hostAllowed } from './skills/io.js';
+export { describeSkills, type SkillDescription } from './skills/describe.js';
 export type { LlmProvider, LlmRequest, LlmResult, LlmToolCall, LlmToolSpec } from './llm/provider.js';
 export { createLocalProvider, LOCAL_PROVIDER_NOTICE } from './llm/local.js';
 export { compileExpression, type CompiledExpression, type ExpressionScope } from './expressions/jsonata.js';
