@@ -64,6 +64,9 @@ export class RunStore {
   private readonly selectUpTo;
   /** Read on every run start and end: prepared once (the query builder would prepare it each time). */
   private readonly selectById;
+  private readonly updateLastSeq;
+  private readonly updateStarted;
+  private readonly updateFinished;
 
   constructor(private readonly db: Db) {
     const sqlite = db.$client;
@@ -71,6 +74,9 @@ export class RunStore {
     this.selectPage = sqlite.prepare<[number, number, number], EncodedEvent>('SELECT seq, ts, type, body FROM run_events WHERE run_pk = ? AND seq > ? ORDER BY seq LIMIT ?');
     this.selectUpTo = sqlite.prepare<[number, number], EncodedEvent>('SELECT seq, ts, type, body FROM run_events WHERE run_pk = ? AND seq <= ? ORDER BY seq');
     this.selectById = db.select().from(runs).where(eq(runs.id, sql.placeholder('id'))).prepare();
+    this.updateLastSeq = sqlite.prepare<[number, number]>('UPDATE runs SET last_seq = ? WHERE pk = ?');
+    this.updateStarted = sqlite.prepare<[number, number]>("UPDATE runs SET status = 'running', started_at = ? WHERE pk = ?");
+    this.updateFinished = sqlite.prepare<[string, number, string | null, string | null, number]>('UPDATE runs SET status = ?, finished_at = ?, output = ?, error = ? WHERE pk = ?');
   }
 
   create(run: NewRun, now: number): { pk: number; record: RunRecord } {
@@ -148,17 +154,17 @@ export class RunStore {
         touched.set(runPk, entry);
       }
       for (const [pk, { lastSeq, started, finished }] of touched) {
-        const set: Partial<RunRow> = { lastSeq };
-        if (started) Object.assign(set, { status: 'running', startedAt: started.ts });
+        this.updateLastSeq.run(lastSeq, pk);
+        if (started) this.updateStarted.run(started.ts, pk);
         if (finished) {
-          Object.assign(set, {
-            status: finished.status,
-            finishedAt: finished.ts,
-            output: finished.output === undefined ? null : JSON.stringify(finished.output),
-            error: finished.error === undefined ? null : JSON.stringify(finished.error),
-          });
+          this.updateFinished.run(
+            finished.status,
+            finished.ts,
+            finished.output === undefined ? null : JSON.stringify(finished.output),
+            finished.error === undefined ? null : JSON.stringify(finished.error),
+            pk,
+          );
         }
-        this.db.update(runs).set(set).where(eq(runs.pk, pk)).run();
       }
     })();
   }
