@@ -12,8 +12,15 @@ export { SkillRegistry, BUILTIN_SKILLS, createBuiltinSkillRegistry } from './ski
 export { defineSkill, SkillParamError, type SkillDefinition, type SkillInstance, type SkillExecution } from './skills/skill.js';
 export { hostAllowed } from './skills/io.js';
 export { describeSkills, type SkillDescription } from './skills/describe.js';
-export type { LlmProvider, LlmRequest, LlmResult, LlmToolCall, LlmToolSpec } from './llm/provider.js';
+export type { LlmProvider, LlmRequest, LlmResult, LlmToolCall, LlmToolSpec, LlmCallOptions, LlmDelta } from './llm/provider.js';
 export { createLocalProvider, LOCAL_PROVIDER_NOTICE } from './llm/local.js';
+export { createOpenAiProvider, type OpenAiProviderConfig } from './llm/openai.js';
+export { createAnthropicProvider, type AnthropicProviderConfig } from './llm/anthropic.js';
+export { createReplayProviders } from './llm/replay.js';
+export { LlmError, parseRetryAfter, DEFAULT_RETRY, type LlmRetrySettings } from './llm/http-retry.js';
+export type { ModelPricing } from './llm/transport.js';
+export { SseParser, type SseEvent } from './llm/sse.js';
+export { compileJsonSchema, type CompiledJsonSchema } from './llm/json-schema.js';
 export { compileExpression, type CompiledExpression, type ExpressionScope } from './expressions/jsonata.js';
 export { compileTemplate } from './expressions/template.js';
 export { TaskPool, TaskScope, type TaskSpec, type TaskResult } from './scheduler/tasks.js';

@@ -66,4 +66,9 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   text(): Promise<string>;
+  /**
+   * The body as it arrives, for streamed answers (server-sent events). Read either this
+   * or `text()`, not both. Clients that cannot stream leave it out; readers then use `text()`.
+   */
+  body?: AsyncIterable<Uint8Array>;
 }

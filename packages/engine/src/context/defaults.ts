@@ -132,7 +132,8 @@ export const fetchHttpClient: HttpClient = async (url, init) => {
   response.headers.forEach((value, key) => {
     headers[key] = value;
   });
-  return { status: response.status, headers, text: () => response.text() };
+  const body = response.body as AsyncIterable<Uint8Array> | null;
+  return { status: response.status, headers, text: () => response.text(), ...(body ? { body } : {}) };
 };
 
 /** The environment variable `envCredentials` reads credential `name` from: `api.key` → `LOOM_CREDENTIAL_API_KEY`. */

@@ -1,5 +1,5 @@
 import { NodeError } from '../errors.js';
-import type { LlmProvider, LlmRequest, LlmResult, LlmToolCall } from './provider.js';
+import type { LlmCallOptions, LlmProvider, LlmRequest, LlmResult, LlmToolCall } from './provider.js';
 
 export const LOCAL_PROVIDER_NOTICE = 'local/echo: deterministic offline provider, not a language model';
 
@@ -9,12 +9,12 @@ export const LOCAL_PROVIDER_NOTICE = 'local/echo: deterministic offline provider
  * - when tools are offered and the last user message names some of them (by name) and
  *   no tool has answered yet, it calls each named tool with `{ "text": <that message> }`;
  * - otherwise it answers with the user's message and any tool results, as text or JSON.
- * Token counts are word counts.
+ * Token counts are word counts. It does not stream, and it makes no HTTP requests.
  */
 export function createLocalProvider(): LlmProvider {
   return {
     name: 'local',
-    async complete(request: LlmRequest, signal: AbortSignal): Promise<LlmResult> {
+    async complete(request: LlmRequest, { signal }: LlmCallOptions): Promise<LlmResult> {
       signal.throwIfAborted();
       if (request.model !== 'echo') {
         throw new NodeError(`the local provider has one model, "echo"; got "${request.model}"`, 'unknown_model', false);

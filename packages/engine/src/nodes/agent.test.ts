@@ -1,9 +1,12 @@
-import type { RunEvent } from '@loom/shared';
+import type { ChatMessage, RunEvent } from '@loom/shared';
 import { describe, expect, it } from 'vitest';
 import { validateFlow } from '../graph/compile.js';
 import { createLocalProvider, LOCAL_PROVIDER_NOTICE } from '../llm/local.js';
-import type { LlmProvider, LlmRequest } from '../llm/provider.js';
+import { noNetwork } from '../context/defaults.js';
+import type { LlmCallOptions, LlmDelta, LlmProvider, LlmRequest, LlmResult } from '../llm/provider.js';
+import { createReplayProviders } from '../llm/replay.js';
 import { eventsOf, flowDoc, run, statusesOf } from '../test-harness.js';
+import { windowMessages } from './agent.js';
 
 const tools = [
   { name: 'upper', skill: 'template', params: { template: '{{ $uppercase(text) }}' } },
@@ -26,7 +29,7 @@ function agentTimeline(events: readonly RunEvent[]): string[] {
   return events.flatMap((e) => {
     if (e.type === 'node.status') return e.nodeId === 'agent' ? [`status:${e.status}`] : [];
     if (e.type === 'tool.call') return [`tool.call:${e.tool}`];
-    if (e.type === 'llm.request' || e.type === 'llm.response') return [e.type];
+    if (e.type === 'llm.request' || e.type === 'llm.response' || e.type === 'llm.delta') return [e.type];
     return [];
   });
 }
@@ -138,5 +141,226 @@ describe('agent limits and errors', () => {
     expect(result.issues).toHaveLength(1);
     expect(result.issues[0]!.path).toEqual(['nodes', 1, 'config', 'tools', 3, 'skill']);
     expect(result.issues[0]!.message).toContain('unknown skill "wings"');
+  });
+});
+
+/** A provider that gives the scripted answers in order and keeps what it was asked. */
+function scripted(answers: (Partial<LlmResult> & { deltas?: LlmDelta[] })[]) {
+  const requests: LlmRequest[] = [];
+  const calls: LlmCallOptions[] = [];
+  const provider: LlmProvider = {
+    name: 'scripted',
+    complete: async (request, options) => {
+      requests.push(structuredClone(request));
+      calls.push(options);
+      const answer = answers[requests.length - 1];
+      if (!answer) throw new Error(`no scripted answer for call ${requests.length}`);
+      for (const delta of answer.deltas ?? []) options.onDelta?.(delta);
+      const { deltas: _deltas, ...result } = answer;
+      return { content: '', toolCalls: [], tokens: { input: 1, output: 1 }, ...result };
+    },
+  };
+  return { provider, requests, calls, context: { llm: new Map([['scripted', provider]]) } };
+}
+
+describe('agent structured output', () => {
+  const outputSchema = {
+    type: 'object',
+    properties: { name: { type: 'string' }, tags: { type: 'array', items: { enum: ['a', 'b'] } } },
+    required: ['name', 'tags'],
+    additionalProperties: false,
+  };
+
+  it('sends an answer that does not match outputSchema back with the errors, and takes the corrected one', async () => {
+    const model = scripted([{ content: '{"name": 3, "tags": ["c"]}' }, { content: '```json\n{"name": "Ada", "tags": ["a"]}\n```' }]);
+    const { result, events } = await run(agentFlow({ model: 'scripted/m', prompt: 'describe', outputSchema }), { context: model.context });
+    expect(result.status).toBe('succeeded');
+    expect(result.output).toEqual({ name: 'Ada', tags: ['a'] });
+    expect(model.requests[0]).toMatchObject({ responseFormat: 'json', outputSchema });
+    const repair = model.requests[1]!.messages.slice(-2);
+    expect(repair[0]).toEqual({ role: 'assistant', content: '{"name": 3, "tags": ["c"]}' });
+    expect(repair[1]!.role).toBe('user');
+    expect(repair[1]!.content).toContain('Your answer does not match the required JSON Schema:');
+    expect(repair[1]!.content).toContain('- $.name: Invalid input: expected string, received number');
+    expect(repair[1]!.content).toContain('- $.tags[0]: Invalid option');
+    expect(eventsOf(events, 'llm.request').map((e) => e.callId)).toEqual(['agent/1/llm/1', 'agent/1/llm/2']);
+  });
+
+  it('fails with llm_invalid_output listing the errors once repairAttempts are used up', async () => {
+    const model = scripted([{ content: '{"name": 3}' }, { content: 'not json at all' }, { content: '{"tags": []}' }]);
+    const { result, events } = await run(agentFlow({ model: 'scripted/m', prompt: 'describe', outputSchema, repairAttempts: 2 }), { context: model.context });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ code: 'llm_invalid_output', nodeId: 'agent' });
+    expect(result.error!.message).toBe("node \"agent\" failed: the model's answer does not match the required JSON Schema after 2 repair attempts:\n- $.name: Invalid input: expected string, received undefined");
+    expect(model.requests[2]!.messages.at(-1)!.content).toMatch(/^Your answer is not valid JSON:\n- .* in: not json at all/);
+    expect(eventsOf(events, 'llm.request')).toHaveLength(3);
+  });
+
+  it('asks for no repair with repairAttempts 0, and repair turns do not count against maxIterations', async () => {
+    const none = scripted([{ content: 'oops' }]);
+    const failed = await run(agentFlow({ model: 'scripted/m', outputFormat: 'json', repairAttempts: 0 }), { context: none.context });
+    expect(failed.result.error!.message).toMatch(/^node "agent" failed: the model's answer is not valid JSON:\n- /);
+    const once = scripted([{ content: 'oops' }, { content: '[1, 2]' }]);
+    const repaired = await run(agentFlow({ model: 'scripted/m', outputFormat: 'json', maxIterations: 1 }), { context: once.context });
+    expect(repaired.result.output).toEqual([1, 2]);
+  });
+
+  it('says when a broken JSON answer was cut off by the token limit', async () => {
+    const model = scripted([{ content: '{"name": "Ad', finishReason: 'length' }]);
+    const { result } = await run(agentFlow({ model: 'scripted/m', outputSchema, repairAttempts: 0 }), { context: model.context });
+    expect(result.error!.message).toContain('- the answer was cut off at the output token limit (finish reason "length"): raise maxTokens');
+  });
+
+  it('reports an outputSchema it cannot check at config.outputSchema', () => {
+    const result = validateFlow(agentFlow({ outputSchema: { not: { type: 'string' } } }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]!.path).toEqual(['nodes', 1, 'config', 'outputSchema']);
+    expect(result.issues[0]!.message).toMatch(/^not a JSON Schema this engine can check: /);
+  });
+});
+
+describe('agent tools with JSON Schema arguments', () => {
+  const lookup = { name: 'lookup', skill: 'template', params: { template: '{{ city }} in {{ days }} days' }, parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer', minimum: 1 } }, required: ['city', 'days'] } };
+
+  it('offers the schema to the model and checks the arguments before the tool runs', async () => {
+    const model = scripted([
+      { toolCalls: [{ id: 't1', name: 'lookup', args: { city: 'Brest', days: 0 } }, { id: 't2', name: 'lookup', args: { city: 'Brest', days: 2 } }] },
+      { content: 'done' },
+    ]);
+    const { result, events } = await run(agentFlow({ model: 'scripted/m', tools: [lookup] }), { context: model.context });
+    expect(result.output).toBe('done');
+    expect(model.requests[0]!.tools).toEqual([{ name: 'lookup', description: expect.any(String), parameters: lookup.parameters }]);
+    const [bad, good] = eventsOf(events, 'tool.call');
+    expect(bad).toMatchObject({ callId: 'agent/1/tool/1.1', error: { code: 'invalid_tool_args', message: 'invalid arguments for tool "lookup": $.days: Too small: expected number to be >=1' } });
+    expect(good).toMatchObject({ callId: 'agent/1/tool/1.2', result: 'Brest in 2 days' });
+  });
+
+  it('tells the model when its arguments are not a JSON object', async () => {
+    const model = scripted([{ toolCalls: [{ id: 't1', name: 'upper', args: '{"text": broken' }] }, { content: 'ok' }]);
+    const { events } = await run(agentFlow({ model: 'scripted/m', tools }), { context: model.context });
+    expect(eventsOf(events, 'tool.call')[0]!.error).toMatchObject({ code: 'invalid_tool_args', message: expect.stringContaining('expected object') });
+  });
+
+  it('reports a tool schema it cannot check at its place', () => {
+    const result = validateFlow(agentFlow({ tools: [{ ...lookup, parameters: { $ref: 'https://example.com/s.json' } }] }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues[0]!.path).toEqual(['nodes', 1, 'config', 'tools', 0, 'parameters']);
+  });
+});
+
+describe('agent streaming and call options', () => {
+  it('logs streamed text as llm.delta events between the request and the response', async () => {
+    const model = scripted([{ content: 'Hello world', deltas: [{ text: 'Hello', attempt: 1 }, { text: 'Hel', attempt: 2 }, { text: 'lo world', attempt: 2 }] }]);
+    const { events, state } = await run(agentFlow({ model: 'scripted/m' }), { context: model.context });
+    expect(agentTimeline(events)).toEqual(['status:running', 'llm.request', 'llm.delta', 'llm.delta', 'llm.delta', 'llm.response', 'status:succeeded']);
+    expect(eventsOf(events, 'llm.delta').map(({ callId, index, text, attempt }) => ({ callId, index, text, attempt }))).toEqual([
+      { callId: 'agent/1/llm/1', index: 0, text: 'Hello', attempt: undefined },
+      { callId: 'agent/1/llm/1', index: 1, text: 'Hel', attempt: 2 },
+      { callId: 'agent/1/llm/1', index: 2, text: 'lo world', attempt: 2 },
+    ]);
+    expect(state.streams).toEqual({});
+  });
+
+  it('passes the call id, stream, credential, timeout and the run\'s I/O to the provider', async () => {
+    const model = scripted([{ content: 'ok' }]);
+    const credentials = { get: async () => 'secret' };
+    await run(agentFlow({ model: 'scripted/m', stream: false, credential: 'team-key', requestTimeoutMs: 5_000 }), { context: { ...model.context, credentials } });
+    const options = model.calls[0]!;
+    expect(options).toMatchObject({ callId: 'agent/1/llm/1', stream: false, credential: 'team-key', requestTimeoutMs: 5_000, credentials });
+    expect(options.http).toBe(noNetwork);
+    const streamed = scripted([{ content: 'ok' }]);
+    await run(agentFlow({ model: 'scripted/m' }), { context: streamed.context });
+    expect(streamed.calls[0]!.stream).toBe(true);
+    expect(streamed.calls[0]!.credential).toBeUndefined();
+  });
+
+  it('records finish reason, HTTP attempts and cost on llm.response', async () => {
+    const model = scripted([{ content: 'ok', finishReason: 'stop', attempts: 2, costUsd: 0.5 }]);
+    const { events, state } = await run(agentFlow({ model: 'scripted/m' }), { context: model.context });
+    expect(eventsOf(events, 'llm.response')[0]).toMatchObject({ finishReason: 'stop', attempts: 2, costUsd: 0.5 });
+    expect(state.llm.costUsd).toBe(0.5);
+  });
+});
+
+describe('agent memory window', () => {
+  const m = (role: ChatMessage['role'], content: string, extra: Partial<ChatMessage> = {}): ChatMessage => ({ role, content, ...extra });
+  const call = (id: string) => ({ id, name: 'upper', args: { text: id } });
+  const conversation: ChatMessage[] = [
+    m('system', 'sys'),
+    m('user', 'task'),
+    m('assistant', '', { toolCalls: [call('a')] }),
+    m('tool', 'A', { toolCallId: 'a' }),
+    m('assistant', '', { toolCalls: [call('b'), call('c')] }),
+    m('tool', 'B', { toolCallId: 'b' }),
+    m('tool', 'C', { toolCallId: 'c' }),
+  ];
+
+  it('keeps the system prompt, the task and the last messages, never a tool result without its call', () => {
+    expect(windowMessages(conversation, undefined)).toEqual(conversation);
+    expect(windowMessages(conversation, 10)).toEqual(conversation);
+    expect(windowMessages(conversation, 3).map((x) => x.content || x.role)).toEqual(['sys', 'task', 'assistant', 'B', 'C']);
+    // The cut would fall on tool result C: it moves back to the call that C answers.
+    expect(windowMessages(conversation, 1).map((x) => x.content || x.role)).toEqual(['sys', 'task', 'assistant', 'B', 'C']);
+    expect(windowMessages(conversation, 4).map((x) => x.content || x.role)).toEqual(['sys', 'task', 'assistant', 'A', 'assistant', 'B', 'C']);
+  });
+
+  it('sends each request only the window of the conversation', async () => {
+    const model = scripted([
+      { toolCalls: [call('a')] },
+      { toolCalls: [call('b')] },
+      { toolCalls: [call('c')] },
+      { content: 'done' },
+    ]);
+    const { events } = await run(agentFlow({ model: 'scripted/m', tools, systemPrompt: 'sys', prompt: 'task', memoryWindow: 2 }), { context: model.context });
+    const sent = eventsOf(events, 'llm.request').map((e) => e.messages.map((x) => x.content || `call ${x.toolCalls![0]!.id}`));
+    expect(sent).toEqual([
+      ['sys', 'task'],
+      ['sys', 'task', 'call a', 'A'],
+      ['sys', 'task', 'call b', 'B'],
+      ['sys', 'task', 'call c', 'C'],
+    ]);
+    expect(model.requests.map((r) => r.messages.length)).toEqual([2, 4, 4, 4]);
+  });
+});
+
+describe('agent replay from the log', () => {
+  const flow = agentFlow({ prompt: 'upper and count "{{ word }}"', tools });
+
+  it('answers every model call from the recorded responses and reproduces the log', async () => {
+    const live = await run(flow, { input: { word: 'abc' } });
+    const replay = await run(flow, { input: { word: 'abc' }, context: { llm: createReplayProviders(live.events) } });
+    expect(replay.events).toEqual(live.events);
+  });
+
+  it('refuses a call whose request differs from the recorded one', async () => {
+    const live = await run(flow, { input: { word: 'abc' } });
+    const replay = await run(flow, { input: { word: 'xyz' }, context: { llm: createReplayProviders(live.events) } });
+    expect(replay.result.error).toMatchObject({ code: 'replay_diverged', retryable: false });
+    expect(replay.result.error!.message).toBe('node "agent" failed: replay: model call "agent/1/llm/1" differs from the recorded one: messages[0] (user) is not the recorded message');
+  });
+
+  it('refuses a call the log does not hold, never asking a model', async () => {
+    const live = await run(agentFlow({ prompt: 'just talk' }));
+    const cut = live.events.filter((e) => e.type !== 'llm.response');
+    const replay = await run(agentFlow({ prompt: 'just talk' }), { context: { llm: createReplayProviders(cut) } });
+    expect(replay.result.error).toMatchObject({ code: 'replay_missing' });
+    expect(replay.result.error!.message).toContain('model call "agent/1/llm/1" (local/echo) has no recorded response in the log; a replay never calls a provider');
+  });
+
+  it('replays a recorded failure as the same failure', async () => {
+    const failing: LlmProvider = {
+      name: 'flaky',
+      complete: async () => {
+        throw Object.assign(new Error('flaky: rate limited'), { code: 'llm_rate_limited', retryable: true });
+      },
+    };
+    const doc = agentFlow({ model: 'flaky/m' }, { retry: { maxAttempts: 2, backoffMs: 10 } });
+    const live = await run(doc, { context: { llm: new Map([['flaky', failing]]) } });
+    expect(statusesOf(live.events, 'agent')).toEqual(['running#1', 'failed#1', 'running#2', 'failed#2']);
+    const replay = await run(doc, { context: { llm: createReplayProviders(live.events) } });
+    expect(replay.events).toEqual(live.events);
   });
 });

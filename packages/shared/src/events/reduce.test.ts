@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyRunEvent, createRunState, reduceRun, RunLogError } from './reduce.js';
-import type { RunEvent } from './schema.js';
+import { applyRunEvent, createRunState, reduceRun, RunLogError, STREAM_TEXT_LIMIT } from './reduce.js';
+import type { RunEvent, RunEventBody } from './schema.js';
 import { RESEARCH_RUN_ID, researchRunLog, runLog } from './__fixtures__/research-run.js';
 
 function runLogError(fn: () => unknown): RunLogError {
@@ -239,5 +239,45 @@ describe('tasks cut short by the end of the run', () => {
       { ...base, seq: 3, ts: 20, type: 'run.finished', status: 'cancelled' },
     ]);
     expect(state.tasks['p/1/a']).toMatchObject({ status: 'cancelled', finishedAt: 20 });
+  });
+});
+
+describe('streaming model answers', () => {
+  const start: [number, RunEventBody] = [1, { type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['write'], input: null }];
+  const delta = (index: number, text: string, attempt?: number): [number, RunEventBody] => [
+    2 + index,
+    { type: 'llm.delta', callId: 'write/1/llm/1', nodeId: 'write', index, text, ...(attempt ? { attempt } : {}) },
+  ];
+  const response: [number, RunEventBody] = [
+    20,
+    { type: 'llm.response', callId: 'write/1/llm/1', nodeId: 'write', provider: 'openai', model: 'gpt', content: 'Hello, world', tokens: { input: 3, output: 2 }, finishReason: 'stop' },
+  ];
+
+  it('shows the text so far while the answer streams, and drops it once the response has it all', () => {
+    const log = runLog('run-stream', [start, delta(0, 'Hello'), delta(1, ', world')]);
+    const live = reduceRun(log);
+    expect(live.streams['write/1/llm/1']).toEqual({ callId: 'write/1/llm/1', nodeId: 'write', text: 'Hello, world', chars: 12, attempt: 1 });
+    const done = reduceRun(runLog('run-stream', [start, delta(0, 'Hello'), delta(1, ', world'), response]));
+    expect(done.streams).toEqual({});
+    expect(done.llm.calls).toBe(1);
+  });
+
+  it('starts over when the provider retried, and ignores late text of an earlier attempt', () => {
+    const state = reduceRun(runLog('run-retry', [start, delta(0, 'Hel'), delta(1, 'Bonjour', 2), delta(2, 'lo', 1), delta(3, ' monde', 2)]));
+    expect(state.streams['write/1/llm/1']).toMatchObject({ text: 'Bonjour monde', attempt: 2, chars: 13 });
+  });
+
+  it('keeps only the end of a very long answer, counting every character', () => {
+    const chunk = 'x'.repeat(10_000);
+    const state = reduceRun(runLog('run-long', [start, delta(0, chunk), delta(1, chunk), delta(2, 'END')]));
+    const stream = state.streams['write/1/llm/1']!;
+    expect(stream.text).toHaveLength(STREAM_TEXT_LIMIT);
+    expect(stream.text.endsWith('xEND')).toBe(true);
+    expect(stream.chars).toBe(20_003);
+  });
+
+  it('forgets streams cut short by the end of the run', () => {
+    const state = reduceRun(runLog('run-cut', [start, delta(0, 'Hel'), [9, { type: 'run.finished', status: 'cancelled' }]]));
+    expect(state.streams).toEqual({});
   });
 });

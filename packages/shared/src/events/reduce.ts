@@ -48,6 +48,24 @@ export interface SupervisionEntry {
   metrics: Record<string, number>;
 }
 
+/** A model answer still streaming in: its text so far, for showing tokens live. */
+export interface LlmStream {
+  callId: string;
+  nodeId: string;
+  /** The latest `STREAM_TEXT_LIMIT` characters of the text so far. */
+  text: string;
+  /** Characters received in this attempt, including any cut from `text`. */
+  chars: number;
+  /** The provider's HTTP attempt the text belongs to. */
+  attempt: number;
+}
+
+/**
+ * Characters of a streaming answer kept in the state. The full answer arrives with
+ * `llm.response`; while it streams, the end is what a viewer watches, so the start is cut.
+ */
+export const STREAM_TEXT_LIMIT = 16_384;
+
 export interface RunState {
   runId: string;
   flowId: string;
@@ -65,6 +83,11 @@ export interface RunState {
   tasks: Record<string, TaskState>;
   llm: { calls: number; tokens: TokenUsage; costUsd: number };
   toolCalls: number;
+  /**
+   * Model answers streaming now, by call id. An entry goes when its `llm.response` arrives
+   * (which has the whole text) or the run ends, so this holds only calls in flight.
+   */
+  streams: Record<string, LlmStream>;
   supervision: SupervisionEntry[];
   /** Latest metrics per node id; `run` holds run-wide metrics. */
   metrics: Record<string, Record<string, number>>;
@@ -93,6 +116,7 @@ export function createRunState(): RunState {
     tasks: Object.create(null) as Record<string, TaskState>,
     llm: { calls: 0, tokens: { input: 0, output: 0 }, costUsd: 0 },
     toolCalls: 0,
+    streams: Object.create(null) as Record<string, LlmStream>,
     supervision: [],
     metrics: Object.create(null) as Record<string, Record<string, number>>,
   };
@@ -173,7 +197,19 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
     }
     case 'llm.request':
       break;
+    case 'llm.delta': {
+      const attempt = event.attempt ?? 1;
+      const stream = state.streams[event.callId];
+      if (!stream || stream.attempt < attempt) {
+        state.streams[event.callId] = { callId: event.callId, nodeId: event.nodeId, text: tail(event.text), chars: event.text.length, attempt };
+      } else if (stream.attempt === attempt) {
+        stream.text = tail(stream.text + event.text);
+        stream.chars += event.text.length;
+      }
+      break;
+    }
     case 'llm.response': {
+      delete state.streams[event.callId];
       state.llm.calls += 1;
       state.llm.tokens.input += event.tokens.input;
       state.llm.tokens.output += event.tokens.output;
@@ -210,6 +246,7 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
       }
       if (event.output !== undefined) state.output = event.output;
       if (event.error !== undefined) state.error = event.error;
+      state.streams = Object.create(null) as Record<string, LlmStream>;
       break;
     }
     default: {
@@ -218,6 +255,10 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
     }
   }
   return state;
+}
+
+function tail(text: string): string {
+  return text.length <= STREAM_TEXT_LIMIT ? text : text.slice(text.length - STREAM_TEXT_LIMIT);
 }
 
 /** The run's state after `events`, which must be the log from its first event on. */

@@ -138,7 +138,29 @@ export const LlmResponseEvent = z.object({
   toolCalls: z.array(z.object({ id: z.string(), name: z.string(), args: z.unknown() })).optional(),
   tokens: TokenUsage,
   costUsd: z.number().min(0).optional(),
+  /** Why the model stopped, in the provider's words (`stop`, `length`, `tool_calls`, `end_turn`...). */
+  finishReason: z.string().max(64).optional(),
+  /** HTTP requests the call took, when the provider retried (429, 5xx, a stalled stream). */
+  attempts: z.number().int().min(1).optional(),
   error: RunError.optional(),
+});
+
+/**
+ * Text of a model's answer as it streams in, before its `llm.response` (which carries the
+ * whole answer). Small chunks are coalesced, so a long answer is tens of events, not one
+ * per token. A provider that retried mid-stream starts again with a higher `attempt`:
+ * the text of earlier attempts is then obsolete.
+ */
+export const LlmDeltaEvent = z.object({
+  ...base,
+  type: z.literal('llm.delta'),
+  callId: z.string(),
+  nodeId: z.string(),
+  /** 0, 1, 2, ... per call, in order. */
+  index: z.number().int().min(0),
+  text: z.string(),
+  /** The provider's HTTP attempt this text belongs to; absent means 1. */
+  attempt: z.number().int().min(1).optional(),
 });
 
 export const ToolCallEvent = z.object({
@@ -187,6 +209,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   TaskSucceededEvent,
   TaskFailedEvent,
   LlmRequestEvent,
+  LlmDeltaEvent,
   LlmResponseEvent,
   ToolCallEvent,
   SupervisionEntryEvent,

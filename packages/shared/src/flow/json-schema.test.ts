@@ -19,6 +19,7 @@ const EVENT_TYPES = [
   'task.succeeded',
   'task.failed',
   'llm.request',
+  'llm.delta',
   'llm.response',
   'tool.call',
   'supervision.entry',
@@ -85,7 +86,7 @@ describe('runEventJsonSchema', () => {
     expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'https://loom.dev/schemas/run-event.v1.json' });
   });
 
-  it('lists all 11 event types, each with the common fields required', () => {
+  it('lists all 12 event types, each with the common fields required', () => {
     const variants = schema.oneOf!;
     expect(variants.map((variant) => variant.properties!['type']!.const)).toEqual(EVENT_TYPES);
     for (const variant of variants) {

@@ -154,8 +154,20 @@ export const AgentTool = z
     description: z.string().max(2_000).optional(),
     skill: z.string().min(1).max(128),
     params: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * JSON Schema of the arguments the model must give; they are checked before the tool
+     * runs. Absent: an object, usually `{ "text": "..." }`.
+     */
+    parameters: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
+
+/** Names a credential; the same rules as `http.request`'s `auth.credential`. */
+const CredentialName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'credential names start with a letter or digit and contain only letters, digits, "_", "." and "-"');
 
 export const AgentNode = z
   .object({
@@ -175,6 +187,27 @@ export const AgentNode = z
         maxIterations: z.number().int().min(1).max(100).default(6),
         /** `json` parses the final answer as JSON. */
         outputFormat: z.enum(['text', 'json']).default('text'),
+        // The fields below have no schema defaults on purpose: a default would be written
+        // into every parsed flow and change the hash (and run ids) of existing flows.
+        /**
+         * JSON Schema the final answer must match (implies JSON output). An answer that does
+         * not is sent back to the model with the errors, `repairAttempts` times at most.
+         */
+        outputSchema: z.record(z.string(), z.unknown()).optional(),
+        /** Model turns spent asking for a corrected answer (invalid JSON or schema errors); default 1. */
+        repairAttempts: z.number().int().min(0).max(5).optional(),
+        /**
+         * Messages (after the system prompt and the first user message) sent with each
+         * request; earlier ones are left out. A tool call and its results stay together.
+         * Absent: the whole conversation.
+         */
+        memoryWindow: z.number().int().min(1).max(10_000).optional(),
+        /** Credential holding the API key; absent: the provider's own default (e.g. `openai`). */
+        credential: CredentialName.optional(),
+        /** Limit for one request to the model, first byte to last; a request over it is retried. */
+        requestTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+        /** Stream the answer as it is written (`llm.delta` events) when the provider can; default true. */
+        stream: z.boolean().optional(),
       })
       .strict(),
   })
