@@ -74,6 +74,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     secretKey: key,
     templatesDir: options.templatesDir ?? join(REPO_ROOT, 'examples'),
     maxConcurrentRuns: config.maxConcurrentRuns,
+    providers: config.providers,
     ...(options.llm ? { llm: options.llm } : {}),
     ...(options.http ? { http: options.http } : {}),
     publish: (runId, events) => {

@@ -26,6 +26,10 @@ const EnvSchema = z.object({
   LOOM_RETENTION_DAYS: int(30, 0, 36_500),
   /** Folder of the built web app; the server serves it when it exists. */
   LOOM_WEB_DIST: z.preprocess(emptyAsUnset, z.string().default('apps/web/dist')),
+  /** Base URLs of the standard LLM providers (keys are credentials `openai` / `anthropic`). */
+  LOOM_OPENAI_BASE_URL: optionalString,
+  LOOM_ANTHROPIC_BASE_URL: optionalString,
+  LOOM_OLLAMA_BASE_URL: optionalString,
   LOG_LEVEL: z.preprocess(emptyAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -43,6 +47,7 @@ export interface ServerConfig {
   retentionDays: number;
   webDist: string;
   logLevel: Env['LOG_LEVEL'];
+  providers: { openaiBaseUrl?: string; anthropicBaseUrl?: string; ollamaBaseUrl?: string };
 }
 
 export class EnvError extends Error {
@@ -70,5 +75,10 @@ export function parseEnv(source: Record<string, string | undefined>): ServerConf
     retentionDays: env.LOOM_RETENTION_DAYS,
     webDist: fromRoot(env.LOOM_WEB_DIST),
     logLevel: env.LOG_LEVEL,
+    providers: {
+      ...(env.LOOM_OPENAI_BASE_URL ? { openaiBaseUrl: env.LOOM_OPENAI_BASE_URL } : {}),
+      ...(env.LOOM_ANTHROPIC_BASE_URL ? { anthropicBaseUrl: env.LOOM_ANTHROPIC_BASE_URL } : {}),
+      ...(env.LOOM_OLLAMA_BASE_URL ? { ollamaBaseUrl: env.LOOM_OLLAMA_BASE_URL } : {}),
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createLocalProvider, fetchHttpClient, LOCAL_PROVIDER_NOTICE, type Clock, type HttpClient, type LlmProvider } from '@loom/engine';
+import { createStandardProviders, credentialEnvName, envCredentials, fetchHttpClient, LOCAL_PROVIDER_NOTICE, type Clock, type HttpClient, type LlmProvider, type StandardProviderOptions } from '@loom/engine';
 import { parseFlow, type FlowIssue } from '@loom/shared';
 import { CredentialStore } from './credentials/store.js';
 import type { Db } from './db/open.js';
@@ -15,6 +15,8 @@ export interface ServicesOptions extends Pick<RunServiceOptions, 'publish' | 'ru
   secretKey: Buffer;
   templatesDir: string;
   llm?: ReadonlyMap<string, LlmProvider>;
+  /** Base URLs for the standard providers, when `llm` is not given. */
+  providers?: StandardProviderOptions;
   http?: HttpClient;
   newId?: () => string;
 }
@@ -38,7 +40,9 @@ export function createServices(options: ServicesOptions): Services {
   const now = () => options.clock.now();
   const flows = new FlowStore(options.db, now);
   const runStore = new RunStore(options.db);
-  const llm = options.llm ?? new Map([['local', createLocalProvider()]]);
+  const llm = options.llm ?? createStandardProviders(options.providers);
+  // The credential store first; then LOOM_CREDENTIAL_<NAME> from the server's environment.
+  const fromEnv = envCredentials(process.env);
   const credentials = new CredentialStore(options.db, options.secretKey, now);
   const runs = new RunService({
     flows,
@@ -48,7 +52,14 @@ export function createServices(options: ServicesOptions): Services {
     llm,
     http: options.http ?? fetchHttpClient,
     // Read when a node needs it, so a credential set while a flow is open is used by its next run.
-    credentials: { get: async (name) => credentials.reveal(name) },
+    credentials: {
+      get: async (name, signal) => {
+        if (credentials.has(name)) return credentials.reveal(name);
+        return fromEnv.get(name, signal).catch(() => {
+          throw new Error(`credential "${name}" is not set: add it to the server's credentials (or set ${credentialEnvName(name)} where the server runs)`);
+        });
+      },
+    },
     maxConcurrentRuns: options.maxConcurrentRuns,
     publish: options.publish,
     ...(options.runChanged ? { runChanged: options.runChanged } : {}),

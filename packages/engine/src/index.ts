@@ -17,6 +17,7 @@ export { createLocalProvider, LOCAL_PROVIDER_NOTICE } from './llm/local.js';
 export { createOpenAiProvider, type OpenAiProviderConfig } from './llm/openai.js';
 export { createAnthropicProvider, type AnthropicProviderConfig } from './llm/anthropic.js';
 export { createReplayProviders } from './llm/replay.js';
+export { createStandardProviders, type StandardProviderOptions } from './llm/providers.js';
 export { LlmError, parseRetryAfter, DEFAULT_RETRY, type LlmRetrySettings } from './llm/http-retry.js';
 export type { ModelPricing } from './llm/transport.js';
 export { SseParser, type SseEvent } from './llm/sse.js';

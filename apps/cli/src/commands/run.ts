@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { RunEvent } from '@loom/shared';
-import { createLocalProvider, derivedIds, envCredentials, fetchHttpClient, runFlow, RunInputError, systemClock, type EventSink } from '@loom/engine';
+import { createStandardProviders, derivedIds, envCredentials, fetchHttpClient, runFlow, RunInputError, systemClock, type EventSink } from '@loom/engine';
 import { loadFlow, readTextFile, resolvePath } from '../load.js';
 import { EXIT, UsageError } from '../usage.js';
 import { describeEvent, formatValue } from '../format.js';
@@ -30,7 +30,7 @@ export async function runCommand(file: string, options: RunCommandOptions, out: 
   try {
     const result = await runFlow(
       compiled,
-      { clock: systemClock, ids: derivedIds, llm: new Map([['local', createLocalProvider()]]), http: fetchHttpClient, credentials: envCredentials(process.env), log: sink, signal: controller.signal },
+      { clock: systemClock, ids: derivedIds, llm: createStandardProviders(providerUrls(process.env)), http: fetchHttpClient, credentials: envCredentials(process.env), log: sink, signal: controller.signal },
       { input, ...(options.runId !== undefined ? { runId: options.runId } : {}) },
     );
     if (!options.json) {
@@ -87,5 +87,14 @@ function createCliSink(json: boolean, file: number | undefined, out: (line: stri
       const line = describeEvent(event, started);
       if (line !== undefined) out(line);
     },
+  };
+}
+
+/** Base URLs of the standard providers from the environment (a local vLLM or Ollama, a proxy…). */
+export function providerUrls(env: NodeJS.ProcessEnv): { openaiBaseUrl?: string; anthropicBaseUrl?: string; ollamaBaseUrl?: string } {
+  return {
+    ...(env['LOOM_OPENAI_BASE_URL'] ? { openaiBaseUrl: env['LOOM_OPENAI_BASE_URL'] } : {}),
+    ...(env['LOOM_ANTHROPIC_BASE_URL'] ? { anthropicBaseUrl: env['LOOM_ANTHROPIC_BASE_URL'] } : {}),
+    ...(env['LOOM_OLLAMA_BASE_URL'] ? { ollamaBaseUrl: env['LOOM_OLLAMA_BASE_URL'] } : {}),
   };
 }
