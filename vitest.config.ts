@@ -6,6 +6,7 @@ export default defineConfig({
     include: [
       'packages/**/src/**/*.test.ts',
       'apps/**/src/**/*.test.ts',
+      'apps/web/src/**/*.test.tsx',
       'bench/**/*.test.ts',
       'scripts/**/*.test.ts',
     ],

@@ -3,6 +3,7 @@ import { memo } from 'react';
 import type { FlowNode, NodeState } from '@loom/shared';
 import { hasDefaultOutput, outputPorts, type CanvasNode } from '../flow/model.js';
 import { useRun } from '../stores/run.js';
+import { countNodeRender } from './render-count.js';
 
 const KIND_LABEL: Record<FlowNode['kind'], string> = {
   input: 'Input',
@@ -38,7 +39,7 @@ function summary(node: FlowNode): string {
 }
 
 /** A node's live status, with what its tasks have done so far (patterns). */
-function useNodeRun(id: string): { node: NodeState | undefined; tasks: { done: number; total: number } | undefined; phase: string } {
+function useNodeRun(id: string): { node: NodeState | undefined; tasks: { done: number; total: number } | undefined; phase: string; streaming: string } {
   const node = useRun((s) => s.state.nodes[id]);
   const tasks = useRun((s) => {
     let total = 0;
@@ -56,8 +57,14 @@ function useNodeRun(id: string): { node: NodeState | undefined; tasks: { done: n
     for (let i = s.state.supervision.length - 1; i >= 0; i--) if (s.state.supervision[i]!.nodeId === id) return `${s.state.supervision[i]!.state} · step ${s.state.supervision[i]!.step}`;
     return '';
   });
+  // What the node's model is writing right now (its latest stream), the end of it.
+  const streaming = useRun((s) => {
+    let text = '';
+    for (const stream of Object.values(s.state.streams)) if (stream.nodeId === id) text = stream.text;
+    return text.slice(-160);
+  });
   const [done, total] = tasks ? tasks.split('/').map(Number) : [];
-  return { node, tasks: tasks ? { done: done!, total: total! } : undefined, phase };
+  return { node, tasks: tasks ? { done: done!, total: total! } : undefined, phase, streaming };
 }
 
 function statusLabel(state: NodeState): string {
@@ -67,6 +74,7 @@ function statusLabel(state: NodeState): string {
 }
 
 function LoomNodeView({ id, data, selected }: NodeProps<CanvasNode>) {
+  countNodeRender(id); // the canvas benchmark counts renders per run update
   const node = data.node;
   const run = useNodeRun(id);
   const status = run.node && run.node.status !== 'pending' ? run.node : undefined;
@@ -94,6 +102,11 @@ function LoomNodeView({ id, data, selected }: NodeProps<CanvasNode>) {
       {run.phase && (
         <div className="loom-node-phase" data-testid={`node-phase-${id}`}>
           {run.phase}
+        </div>
+      )}
+      {run.streaming && (
+        <div className="loom-node-stream" data-testid={`node-stream-${id}`} aria-live="polite">
+          {run.streaming}
         </div>
       )}
       {status?.error && <div className="loom-node-error" title={status.error.message}>{status.error.message}</div>}

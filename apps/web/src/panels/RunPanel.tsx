@@ -1,7 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import type { RunEvent } from '@loom/shared';
 import { api, toProblem, type ApiProblem, type RunRow } from '../api/client.js';
 import { watchRuns } from '../api/live.js';
+import { sameValue, stripUnfinished } from '../forms/draft.js';
+import { initialRunInput, runInputSchema } from '../forms/run-input.js';
+import { SchemaForm } from '../forms/SchemaForm.js';
+import { validateValue } from '../forms/validate.js';
 import { ProblemList } from '../pages/Home.js';
 import { navigate } from '../router.js';
 import { useEditor } from '../stores/editor.js';
@@ -35,7 +40,31 @@ export function RunPanel({ flowId, sampleInput, onBeforeRun }: { flowId: string;
 }
 
 function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleInput: unknown; onBeforeRun: () => Promise<boolean> }) {
+  // The input nodes' declared fields give the form; useShallow: same nodes, same array.
+  const inputNodes = useEditor(useShallow((s) => s.nodes.filter((n) => n.data.node.kind === 'input').map((n) => n.data.node)));
+  const schema = useMemo(() => runInputSchema(inputNodes), [inputNodes]);
+  const [value, setValue] = useState<unknown>(() => initialRunInput(schema, sampleInput));
   const [input, setInput] = useState(() => JSON.stringify(sampleInput ?? {}, null, 2));
+  const [asJson, setAsJson] = useState(false);
+  const [edited, setEdited] = useState(false);
+  const [tried, setTried] = useState(false);
+  // The template's sample input may arrive after the panel: take it until the person edits.
+  const [sample, setSample] = useState(sampleInput);
+  if (!sameValue(sample, sampleInput)) {
+    setSample(sampleInput);
+    if (!edited) {
+      setValue(initialRunInput(schema, sampleInput));
+      setInput(JSON.stringify(sampleInput ?? {}, null, 2));
+    }
+  }
+  const formMode = schema !== null && !asJson;
+  const { formIssues, unfinished } = useMemo(() => {
+    if (!schema) return { formIssues: [], unfinished: false };
+    const { clean, issues } = stripUnfinished(value);
+    return { formIssues: [...issues, ...validateValue(schema, clean)], unfinished: issues.length > 0 };
+  }, [schema, value]);
+  // A field not filled in yet is not a mistake until the person tries to run.
+  const shownIssues = tried ? formIssues : formIssues.filter((i) => i.message !== 'missing required field');
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const state = useRun((s) => s.state);
   const runId = useRun((s) => s.runId);
@@ -43,10 +72,16 @@ function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleIn
   const run = async () => {
     setProblem(null);
     let parsed: unknown;
-    try {
-      parsed = JSON.parse(input || '{}');
-    } catch (error) {
-      return setProblem({ message: `The input is not valid JSON: ${(error as Error).message}`, issues: [] });
+    if (formMode) {
+      setTried(true);
+      if (formIssues.length > 0) return setProblem({ message: 'Fix the run input first', issues: formIssues });
+      parsed = stripUnfinished(value).clean;
+    } else {
+      try {
+        parsed = JSON.parse(input || '{}');
+      } catch (error) {
+        return setProblem({ message: `The input is not valid JSON: ${(error as Error).message}`, issues: [] });
+      }
     }
     if (!(await onBeforeRun())) return;
     try {
@@ -56,14 +91,62 @@ function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleIn
       setProblem(toProblem(error));
     }
   };
+  const toggle = () => {
+    setProblem(null);
+    if (formMode) {
+      setInput(JSON.stringify(stripUnfinished(value).clean ?? {}, null, 2));
+      return setAsJson(true);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input || '{}');
+    } catch (error) {
+      return setProblem({ message: `The input is not valid JSON: ${(error as Error).message}`, issues: [] });
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return setProblem({ message: 'The form needs the input to be an object of fields.', issues: [] });
+    setValue(parsed);
+    setAsJson(false);
+  };
   const failed = Object.entries(state.nodes).filter(([, n]) => n.status === 'failed' && n.retryInMs === undefined);
   return (
     <div className="run-tab">
       <div className="run-input">
-        <label>
-          Run input (JSON)
-          <textarea className="code" rows={5} value={input} onChange={(e) => setInput(e.target.value)} data-testid="run-input" spellCheck={false} />
-        </label>
+        <div className="run-input-head">
+          <strong>Run input</strong>
+          {schema && (
+            <button type="button" onClick={toggle} disabled={formMode && unfinished} data-testid="run-input-toggle" title={formMode ? 'Edit the input as JSON' : 'Back to the form'}>
+              {formMode ? 'JSON' : 'Form'}
+            </button>
+          )}
+        </div>
+        {formMode ? (
+          <div className="run-input-form" data-testid="run-input-form">
+            <SchemaForm
+              schema={schema}
+              value={value}
+              onChange={(next) => {
+                setEdited(true);
+                setValue(next);
+              }}
+              issues={shownIssues}
+            />
+          </div>
+        ) : (
+          <label>
+            <span className="sr-only">Run input (JSON)</span>
+            <textarea
+              className="code"
+              rows={5}
+              value={input}
+              onChange={(e) => {
+                setEdited(true);
+                setInput(e.target.value);
+              }}
+              data-testid="run-input"
+              spellCheck={false}
+            />
+          </label>
+        )}
         <div className="actions">
           <button className="primary" onClick={() => void run()} data-testid="run-button">
             Run

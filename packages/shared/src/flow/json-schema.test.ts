@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flowJsonSchema, runEventJsonSchema } from './json-schema.js';
+import { flowJsonSchema, nodeConfigJsonSchema, runEventJsonSchema } from './json-schema.js';
 import { NODE_KINDS } from './schema.js';
 
 interface SchemaNode {
@@ -93,5 +93,33 @@ describe('runEventJsonSchema', () => {
       expect(variant.required).toEqual(expect.arrayContaining(['v', 'runId', 'seq', 'ts', 'type']));
       expect(variant.properties!['v']).toMatchObject({ const: 1 });
     }
+  });
+});
+
+describe('nodeConfigJsonSchema', () => {
+  it('describes each kind\'s config as an object that refuses unknown fields', () => {
+    for (const kind of NODE_KINDS) {
+      const schema = nodeConfigJsonSchema(kind) as SchemaNode;
+      expect(schema.type, kind).toBe('object');
+      expect(schema.additionalProperties, kind).toBe(false);
+      expect(JSON.parse(JSON.stringify(schema)), kind).toEqual(schema);
+    }
+  });
+
+  it('leaves defaulted fields optional and keeps their defaults for placeholders', () => {
+    const agent = nodeConfigJsonSchema('agent') as SchemaNode;
+    expect(agent.required ?? []).toEqual([]);
+    expect(agent.properties!['model']).toMatchObject({ type: 'string', default: 'local/echo' });
+    expect(agent.properties!['outputFormat']).toMatchObject({ enum: ['text', 'json'], default: 'text' });
+    expect(agent.properties!['tools']!.items!.required).toContain('name');
+    expect((nodeConfigJsonSchema('skill') as SchemaNode).required).toEqual(['skill']);
+  });
+
+  it('refers to nested nodes through the recursive FlowNode definition', () => {
+    const supervisor = nodeConfigJsonSchema('supervisor') as unknown as SchemaNode & { $defs: Record<string, SchemaNode> };
+    expect(supervisor.properties!['agents']!.properties!['planning']).toEqual({ $ref: '#/$defs/FlowNode' });
+    expect(supervisor.$defs['FlowNode']!.oneOf!.map((variant) => variant.properties!['kind']!.const)).toEqual([...NODE_KINDS]);
+    const decompose = (nodeConfigJsonSchema('master_worker') as SchemaNode).properties!['decompose'] as { $ref: string };
+    expect(decompose.$ref).toMatch(/^#\/\$defs\//);
   });
 });
