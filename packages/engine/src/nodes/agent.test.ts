@@ -1,8 +1,8 @@
 import type { ChatMessage, RunEvent } from '@loom/shared';
 import { describe, expect, it } from 'vitest';
-import { validateFlow } from '../graph/compile.js';
+import { MAX_NESTING_DEPTH, validateFlow } from '../graph/compile.js';
 import { createLocalProvider, LOCAL_PROVIDER_NOTICE } from '../llm/local.js';
-import { noNetwork } from '../context/defaults.js';
+import { noNetwork, systemClock } from '../context/defaults.js';
 import type { LlmCallOptions, LlmDelta, LlmProvider, LlmRequest, LlmResult } from '../llm/provider.js';
 import { createReplayProviders } from '../llm/replay.js';
 import { eventsOf, flowDoc, run, statusesOf } from '../test-harness.js';
@@ -362,5 +362,217 @@ describe('agent replay from the log', () => {
     expect(statusesOf(live.events, 'agent')).toEqual(['running#1', 'failed#1', 'running#2', 'failed#2']);
     const replay = await run(doc, { context: { llm: createReplayProviders(live.events) } });
     expect(replay.events).toEqual(live.events);
+  });
+});
+
+describe('agent tools that are sub-flows', () => {
+  const subflow = (id: string, nodes: unknown[], edges: unknown[], extra: Record<string, unknown> = {}) => ({ version: 1, id, name: `Flow ${id}`, nodes, edges, ...extra });
+  const line = (...ids: string[]) => ids.slice(1).map((to, i) => ({ from: ids[i]!, to }));
+  const greet = subflow(
+    'greet',
+    [
+      { id: 'in', kind: 'input', config: { fields: { name: { type: 'string', required: true, description: 'Who to greet' }, times: { type: 'integer', default: 1 } } } },
+      { id: 'say', kind: 'skill', config: { skill: 'template', params: { template: 'Hello {{ name }} x{{ times }}' } } },
+      { id: 'out', kind: 'output' },
+    ],
+    line('in', 'say', 'out'),
+  );
+  /** A sub-flow that waits `ms` (virtual time), then answers with its input's `port`. */
+  const slow = (id: string, ms: number) =>
+    subflow(
+      id,
+      [
+        { id: 'in', kind: 'input' },
+        { id: 'wait', kind: 'skill', config: { skill: 'delay', params: { ms } } },
+        { id: 'say', kind: 'skill', config: { skill: 'template', params: { template: `${id}: {{ port }}` } } },
+        { id: 'out', kind: 'output' },
+      ],
+      line('in', 'wait', 'say', 'out'),
+    );
+  const failing = subflow(
+    'boom',
+    [{ id: 'in', kind: 'input' }, { id: 'fail', kind: 'skill', config: { skill: 'error.throw', params: { message: 'inner broke', code: 'inner_code' } } }, { id: 'out', kind: 'output' }],
+    line('in', 'fail', 'out'),
+  );
+
+  it("runs the sub-flow on the call's arguments and gives its output to the model, its nodes logged under the call's task id", async () => {
+    const model = scripted([{ toolCalls: [{ id: 't1', name: 'greet', args: { name: 'Ada' } }] }, { content: 'done' }]);
+    const { result, events, state } = await run(agentFlow({ model: 'scripted/m', tools: [{ name: 'greet', flow: greet }] }), { context: model.context });
+    expect(result).toMatchObject({ status: 'succeeded', output: 'done' });
+    // The model is shown the sub-flow's input fields as JSON Schema.
+    expect(model.requests[0]!.tools).toEqual([
+      {
+        name: 'greet',
+        description: 'Runs the flow "Flow greet".',
+        parameters: { type: 'object', properties: { name: { type: 'string', description: 'Who to greet' }, times: { type: 'integer', default: 1 } }, required: ['name'] },
+      },
+    ]);
+    expect(model.requests[1]!.messages.at(-1)).toEqual({ role: 'tool', toolCallId: 't1', content: 'Hello Ada x1' });
+    expect(eventsOf(events, 'tool.call')).toEqual([expect.objectContaining({ callId: 'agent/1/tool/1.1', tool: 'greet', args: { name: 'Ada' }, result: 'Hello Ada x1' })]);
+
+    const taskId = 'agent/1/tool/1.1';
+    expect(eventsOf(events, 'task.assigned')).toEqual([expect.objectContaining({ taskId, nodeId: 'agent', parentTaskId: 'agent/1', assignee: 'tool:greet', input: { name: 'Ada' } })]);
+    expect(state.tasks[taskId]).toMatchObject({ status: 'succeeded', output: 'Hello Ada x1' });
+    for (const inner of ['in', 'say', 'out']) expect(statusesOf(events, `${taskId}/${inner}`)).toEqual(['running#1', 'succeeded#1']);
+    expect(state.nodes[`${taskId}/say`]).toMatchObject({ status: 'succeeded', output: 'Hello Ada x1' });
+    // The sub-flow's events sit between the task's assignment and the tool call's record.
+    const order = events.map((e) => (e.type === 'node.status' ? `${e.nodeId}:${e.status}` : e.type));
+    expect(order.indexOf('task.assigned')).toBeLessThan(order.indexOf(`${taskId}/in:running`));
+    expect(order.indexOf(`${taskId}/out:succeeded`)).toBeLessThan(order.indexOf('task.succeeded'));
+    expect(order.indexOf('task.succeeded')).toBeLessThan(order.indexOf('tool.call'));
+    expect(eventsOf(events, 'run.started')).toHaveLength(1);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  });
+
+  it('offers `parameters` instead of the input fields when given, and checks the arguments against both', async () => {
+    const parameters = { type: 'object', properties: { name: { type: 'string', minLength: 2 } } };
+    const model = scripted([
+      {
+        toolCalls: [
+          { id: 't1', name: 'greet', args: { name: 'A' } },
+          { id: 't2', name: 'greet', args: {} },
+          { id: 't3', name: 'greet', args: { name: 'Bo', times: 2 } },
+        ],
+      },
+      { content: 'done' },
+    ]);
+    const { events } = await run(agentFlow({ model: 'scripted/m', tools: [{ name: 'greet', description: 'Greets', flow: greet, parameters }] }), { context: model.context });
+    expect(model.requests[0]!.tools).toEqual([{ name: 'greet', description: 'Greets', parameters }]);
+    const [short, missing, good] = eventsOf(events, 'tool.call');
+    expect(short!.error).toEqual({ code: 'invalid_tool_args', message: 'invalid arguments for tool "greet": $.name: Too small: expected string to have >=2 characters' });
+    // `parameters` lets {} through; the sub-flow's own input field still requires a name.
+    expect(missing!.error).toEqual({ code: 'invalid_tool_args', message: 'invalid arguments for tool "greet": missing required input "name"' });
+    expect(good!.result).toBe('Hello Bo x2');
+    // Refused arguments never start the sub-flow.
+    expect(eventsOf(events, 'task.assigned').map((e) => e.taskId)).toEqual(['agent/1/tool/1.3']);
+    expect(model.requests[1]!.messages.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual([
+      'error: invalid arguments for tool "greet": $.name: Too small: expected string to have >=2 characters',
+      'error: invalid arguments for tool "greet": missing required input "name"',
+      'Hello Bo x2',
+    ]);
+  });
+
+  it('refuses arguments that do not match the input fields, telling the model why', async () => {
+    const model = scripted([{ toolCalls: [{ id: 't1', name: 'greet', args: { name: 7 } }, { id: 't2', name: 'greet', args: 'Ada' }] }, { content: 'ok' }]);
+    const { result, events } = await run(agentFlow({ model: 'scripted/m', tools: [{ name: 'greet', flow: greet }] }), { context: model.context });
+    expect(result.status).toBe('succeeded');
+    const [wrongType, notObject] = eventsOf(events, 'tool.call');
+    expect(wrongType!.error).toEqual({ code: 'invalid_tool_args', message: 'invalid arguments for tool "greet": $.name: Invalid input: expected string, received number' });
+    expect(notObject!.error).toMatchObject({ code: 'invalid_tool_args', message: expect.stringContaining('expected object') });
+    expect(eventsOf(events, 'task.assigned')).toEqual([]);
+  });
+
+  it('runs the sub-flows of one turn in parallel', async () => {
+    const model = scripted([
+      { toolCalls: [{ id: 't1', name: 'tides', args: { port: 'Brest' } }, { id: 't2', name: 'weather', args: { port: 'Brest' } }] },
+      { content: 'done' },
+    ]);
+    const tools = [
+      { name: 'tides', flow: slow('tides', 100) },
+      { name: 'weather', flow: slow('weather', 100) },
+    ];
+    const { events } = await run(agentFlow({ model: 'scripted/m', tools }), { context: model.context });
+    const [asked] = eventsOf(events, 'llm.response');
+    const [, again] = eventsOf(events, 'llm.request');
+    // One after the other they would take 200 ms of virtual time; together, 100.
+    expect(again!.ts - asked!.ts).toBe(100);
+    const waits = events.filter((e) => e.type === 'node.status' && e.nodeId.endsWith('/wait')).map((e) => `${(e as { nodeId: string }).nodeId}:${(e as { status: string }).status}`);
+    expect(waits).toEqual(['agent/1/tool/1.1/wait:running', 'agent/1/tool/1.2/wait:running', 'agent/1/tool/1.1/wait:succeeded', 'agent/1/tool/1.2/wait:succeeded']);
+    expect(model.requests[1]!.messages.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual(['tides: Brest', 'weather: Brest']);
+  });
+
+  it("gives a failing sub-flow's error to the model as the tool result, and the agent goes on", async () => {
+    const model = scripted([{ toolCalls: [{ id: 't1', name: 'boom', args: {} }] }, { content: 'recovered' }]);
+    const { result, events, state } = await run(agentFlow({ model: 'scripted/m', tools: [{ name: 'boom', flow: failing }] }), { context: model.context });
+    expect(result).toMatchObject({ status: 'succeeded', output: 'recovered' });
+    const message = 'sub-flow "boom" failed: node "fail" failed: inner broke';
+    expect(eventsOf(events, 'tool.call')[0]!.error).toMatchObject({ code: 'inner_code', message });
+    expect(model.requests[1]!.messages.at(-1)).toEqual({ role: 'tool', toolCallId: 't1', content: `error: ${message}` });
+    expect(state.tasks['agent/1/tool/1.1']).toMatchObject({ status: 'failed', error: { message } });
+    expect(statusesOf(events, 'agent/1/tool/1.1/fail')).toEqual(['running#1', 'failed#1']);
+    expect(statusesOf(events, 'agent')).toEqual(['running#1', 'succeeded#1']);
+  });
+
+  it('cancels a running sub-flow tool with the run', async () => {
+    const model = scripted([{ toolCalls: [{ id: 't1', name: 'tides', args: { port: 'Brest' } }] }]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+    const started = performance.now();
+    const { result, state } = await run(agentFlow({ model: 'scripted/m', tools: [{ name: 'tides', flow: slow('tides', 5_000) }] }), {
+      clock: systemClock,
+      signal: controller.signal,
+      context: model.context,
+    });
+    expect(result.status).toBe('cancelled');
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(state.nodes['agent/1/tool/1.1/wait']!.status).toBe('cancelled');
+    expect(model.requests).toHaveLength(1);
+  });
+
+  it('runs an agent inside a sub-flow tool, and a replay reproduces the whole log', async () => {
+    const inner = subflow(
+      'helper',
+      [
+        { id: 'in', kind: 'input', config: { fields: { text: { type: 'string', required: true } } } },
+        { id: 'bot', kind: 'agent', config: { prompt: 'shout {{ text }}', tools: [{ name: 'shout', skill: 'template', params: { template: '{{ $uppercase(text) }}' } }] } },
+        { id: 'out', kind: 'output' },
+      ],
+      line('in', 'bot', 'out'),
+    );
+    const flow = agentFlow({ prompt: 'ask the helper about {{ topic }}', tools: [{ name: 'helper', flow: inner }] });
+    const live = await run(flow, { input: { topic: 'tides' } });
+    expect(live.result.status).toBe('succeeded');
+    const innerCalls = eventsOf(live.events, 'tool.call').map((e) => [e.callId, e.tool]);
+    expect(innerCalls).toEqual([
+      ['agent/1/tool/1.1/bot/1/tool/1.1', 'shout'],
+      ['agent/1/tool/1.1', 'helper'],
+    ]);
+    expect(eventsOf(live.events, 'llm.request').map((e) => e.callId)).toEqual(['agent/1/llm/1', 'agent/1/tool/1.1/bot/1/llm/1', 'agent/1/tool/1.1/bot/1/llm/2', 'agent/1/llm/2']);
+    expect(live.result.output).toContain('SHOUT ASK THE HELPER ABOUT TIDES');
+    const replay = await run(flow, { input: { topic: 'tides' }, context: { llm: createReplayProviders(live.events) } });
+    expect(replay.events).toEqual(live.events);
+  });
+
+  describe('checks', () => {
+    const issuesOf = (doc: unknown) => {
+      const result = validateFlow(doc);
+      return result.ok ? [] : result.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    };
+
+    it('refuses a tool with both skill and flow, or neither, at the tool', () => {
+      expect(issuesOf(agentFlow({ tools: [{ name: 'both', skill: 'template', flow: greet }] }))).toEqual([
+        { path: 'nodes.1.config.tools.0', message: 'a tool needs either skill (a built-in skill) or flow (a sub-flow), not both' },
+      ]);
+      expect(issuesOf(agentFlow({ tools: [tools[0], { name: 'neither' }] }))).toEqual([{ path: 'nodes.1.config.tools.1', message: 'a tool needs either skill (a built-in skill) or flow (a sub-flow)' }]);
+      expect(issuesOf(agentFlow({ tools: [{ name: 'greet', flow: greet, params: { template: 'x' } }] }))).toEqual([
+        { path: 'nodes.1.config.tools.0.params', message: 'params belong to skill tools; the nodes of a sub-flow tool carry their own params' },
+      ]);
+    });
+
+    it("reports problems inside a tool's sub-flow at their path", () => {
+      const broken = subflow('broken', [{ id: 'in', kind: 'input' }, { id: 'x', kind: 'skill', config: { skill: 'nope' } }], [{ from: 'in', to: 'x' }, { from: 'in', to: 'ghost' }]);
+      expect(issuesOf(agentFlow({ tools: [{ name: 'broken', flow: broken }] }))).toEqual([{ path: 'nodes.1.config.tools.0.flow.edges.1.to', message: 'edge in -> ghost: no node "ghost"' }]);
+      const unknownSkill = subflow('bad', [{ id: 'in', kind: 'input' }, { id: 'x', kind: 'skill', config: { skill: 'nope' } }], [{ from: 'in', to: 'x' }]);
+      const [issue] = issuesOf(agentFlow({ tools: [{ name: 'bad', flow: unknownSkill }] }));
+      expect(issue).toMatchObject({ path: 'nodes.1.config.tools.0.flow.nodes.1.config.skill', message: expect.stringMatching(/^node "x": unknown skill "nope"/) });
+      const schemaError = issuesOf(agentFlow({ tools: [{ name: 'greet', flow: { ...greet, nodes: [{ id: 'in', kind: 'inptu' }] } }] }));
+      expect(schemaError[0]!.path).toBe('nodes.1.config.tools.0.flow.nodes.0.kind');
+    });
+
+    it(`refuses sub-flow tools nested deeper than ${MAX_NESTING_DEPTH} levels`, () => {
+      /** An agent whose tool is a flow whose agent's tool is a flow ... `levels` flows deep, greet innermost. */
+      const nested = (levels: number) => {
+        let flow: unknown = greet;
+        for (let level = levels - 1; level >= 1; level--) {
+          flow = subflow(`level${level}`, [{ id: 'in', kind: 'input' }, { id: 'bot', kind: 'agent', config: { tools: [{ name: 'deeper', flow }] } }, { id: 'out', kind: 'output' }], line('in', 'bot', 'out'));
+        }
+        return agentFlow({ tools: [{ name: 'deeper', flow }] });
+      };
+      expect(issuesOf(nested(MAX_NESTING_DEPTH))).toEqual([]);
+      const issues = issuesOf(nested(MAX_NESTING_DEPTH + 1));
+      expect(issues).toHaveLength(1);
+      expect(issues[0]!.path).toBe(['nodes.1', ...Array.from({ length: MAX_NESTING_DEPTH }, () => 'config.tools.0.flow.nodes.1'), 'config.tools.0.flow'].join('.'));
+      expect(issues[0]!.message).toMatch(/^(node "bot": ){8}patterns are nested more than 8 levels deep here; flatten the flow or use fewer levels$/);
+    });
   });
 });

@@ -1,16 +1,26 @@
-import type { ChatMessage, RunError } from '@loom/shared';
+import { RetryPolicy, type AgentTool, type ChatMessage, type RunError } from '@loom/shared';
 import { NodeError, toRunError } from '../errors.js';
 import { compileTemplate, stringify, type CompiledTemplate } from '../expressions/template.js';
+import type { CompiledFlow } from '../graph/compile.js';
+import { checkRunInput } from '../graph/input.js';
 import { compileJsonSchema, type CompiledJsonSchema } from '../llm/json-schema.js';
 import type { LlmCallOptions, LlmDelta, LlmRequest, LlmResult, LlmToolCall, LlmToolSpec } from '../llm/provider.js';
+import { runEmbeddedFlow } from '../scheduler/loop.js';
 import type { SkillInstance } from '../skills/skill.js';
-import type { NodeExecution, NodeKindDefinition } from './node-kind.js';
+import type { NodeExecution, NodeKindDefinition, PrepareEnv, PreparedChild } from './node-kind.js';
 import { prepareSkill } from './skill.js';
 
-interface PreparedTool {
-  spec: LlmToolSpec;
-  instance: SkillInstance;
-  args: CompiledJsonSchema | undefined;
+/** A tool ready to be called: a skill run in place, or a sub-flow run as a task of the agent's execution. */
+type PreparedTool = { spec: LlmToolSpec; args: CompiledJsonSchema } & (
+  | { kind: 'skill'; instance: SkillInstance }
+  | { kind: 'flow'; compiled: CompiledFlow; child: PreparedChild }
+);
+
+/** Where a tool call's work is logged: its `tool.call` event's id, and the task id of a sub-flow tool. */
+interface ToolCallSite {
+  callId: string;
+  /** `tool/<turn>.<n>`: the task key under the agent's execution, so the task id is `callId`. */
+  key: string;
 }
 
 /** The arguments a tool takes when its config names none: usually `{ "text": "..." }`. */
@@ -39,14 +49,8 @@ export const agentKind: NodeKindDefinition<'agent'> = {
     const tools = new Map<string, PreparedTool>();
     config.tools.forEach((tool, i) => {
       if (tools.has(tool.name)) env.issue(['config', 'tools', i, 'name'], `duplicate tool name "${tool.name}"`);
-      const args = tool.parameters === undefined ? undefined : trySchema(tool.parameters, ['config', 'tools', i, 'parameters'], env.issue);
-      const prepared = prepareSkill(tool.skill, tool.params, env, ['config', 'tools', i]);
-      if (!prepared) return;
-      tools.set(tool.name, {
-        instance: prepared.instance,
-        args: args ?? compileJsonSchema(DEFAULT_TOOL_PARAMETERS),
-        spec: { name: tool.name, description: tool.description ?? prepared.skill.description, parameters: tool.parameters ?? DEFAULT_TOOL_PARAMETERS },
-      });
+      const prepared = prepareTool(tool, env, ['config', 'tools', i]);
+      if (prepared) tools.set(tool.name, prepared);
     });
     const toolSpecs = [...tools.values()].map((t) => t.spec);
     const json = config.outputFormat === 'json' || config.outputSchema !== undefined;
@@ -132,13 +136,14 @@ export const agentKind: NodeKindDefinition<'agent'> = {
 
           if (result.toolCalls.length > 0) {
             conversation.push({ role: 'assistant', content: result.content, toolCalls: result.toolCalls });
-            const outcomes = await Promise.all(result.toolCalls.map((call) => runTool(tools, call, execution)));
+            const sites = result.toolCalls.map((_, i): ToolCallSite => ({ callId: `${taskId}/tool/${turn}.${i + 1}`, key: `tool/${turn}.${i + 1}` }));
+            const outcomes = await Promise.all(result.toolCalls.map((call, i) => runTool(tools, call, sites[i]!, execution)));
             signal.throwIfAborted();
             result.toolCalls.forEach((call, i) => {
               const outcome = outcomes[i]!;
               emit({
                 type: 'tool.call',
-                callId: `${taskId}/tool/${turn}.${i + 1}`,
+                callId: sites[i]!.callId,
                 nodeId,
                 tool: call.name,
                 args: call.args,
@@ -204,12 +209,102 @@ export function windowMessages(conversation: readonly ChatMessage[], window: num
   return [...head, ...rest.slice(start)];
 }
 
-async function runTool(tools: Map<string, PreparedTool>, call: LlmToolCall, execution: NodeExecution): Promise<{ result: unknown } | { error: RunError }> {
+/**
+ * Prepares one tool at `path` (`config.tools[i]`): a skill with its params, or a sub-flow
+ * compiled one nesting level below the agent (its problems reported under `flow`).
+ */
+function prepareTool(tool: AgentTool, env: PrepareEnv, path: (string | number)[]): PreparedTool | undefined {
+  const args = tool.parameters === undefined ? undefined : trySchema(tool.parameters, [...path, 'parameters'], env.issue);
+  // Prepared even when `parameters` is invalid, so every problem of the tool is reported at once.
+  const schemaFailed = tool.parameters !== undefined && !args;
+  if (tool.flow !== undefined) {
+    const compiled = env.compileChildFlow(tool.flow, [...path, 'flow']);
+    if (!compiled || schemaFailed) return undefined;
+    const parameters = tool.parameters ?? subflowParameters(compiled);
+    return {
+      kind: 'flow',
+      compiled,
+      child: subflowTool(tool.name, compiled),
+      args: args ?? compileJsonSchema(parameters),
+      spec: { name: tool.name, description: tool.description ?? compiled.flow.description ?? `Runs the flow "${compiled.flow.name}".`, parameters },
+    };
+  }
+  // The schema lets a tool through only with exactly one of `skill` and `flow`.
+  const prepared = prepareSkill(tool.skill!, tool.params, env, path);
+  if (!prepared || schemaFailed) return undefined;
+  return {
+    kind: 'skill',
+    instance: prepared.instance,
+    args: args ?? compileJsonSchema(DEFAULT_TOOL_PARAMETERS),
+    spec: { name: tool.name, description: tool.description ?? prepared.skill.description, parameters: tool.parameters ?? DEFAULT_TOOL_PARAMETERS },
+  };
+}
+
+/**
+ * The JSON Schema a model is shown for a sub-flow tool without `parameters`: an object
+ * with the sub-flow's input fields (from every input node; the first declaration of a
+ * name wins). A field with a default is never required. No fields: the skills' default.
+ */
+function subflowParameters(compiled: CompiledFlow): Record<string, unknown> {
+  const properties: Record<string, Record<string, unknown>> = {};
+  const required: string[] = [];
+  for (const index of compiled.inputNodes) {
+    const node = compiled.nodes[index]!.node;
+    if (node.kind !== 'input') continue;
+    for (const [name, field] of Object.entries(node.config.fields)) {
+      if (Object.hasOwn(properties, name)) continue;
+      properties[name] = {
+        ...(field.type === 'any' ? {} : { type: field.type }),
+        ...(field.description === undefined ? {} : { description: field.description }),
+        ...(field.default === undefined ? {} : { default: field.default }),
+      };
+      if (field.required && field.default === undefined) required.push(name);
+    }
+  }
+  if (Object.keys(properties).length === 0) return DEFAULT_TOOL_PARAMETERS;
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
+}
+
+const NO_RETRY: RetryPolicy = RetryPolicy.parse({});
+
+/**
+ * A sub-flow tool as a task the agent hands out: the sub-flow runs embedded in the agent's
+ * execution, its nodes logged as `<call task id>/<node>`. Not retried: a failure goes back
+ * to the model, which decides what to do next.
+ */
+function subflowTool(name: string, compiled: CompiledFlow): PreparedChild {
+  const flowId = compiled.flow.id;
+  return {
+    id: name,
+    node: { id: flowId, kind: 'subflow', config: { flow: compiled.flow } },
+    policy: { retry: NO_RETRY, timeoutMs: undefined },
+    prepared: {
+      effect: 'io',
+      inputMode: 'value',
+      execute: async (execution) => {
+        const result = await runEmbeddedFlow(compiled, execution, execution.input);
+        if (result.status === 'succeeded') return { output: result.output ?? null };
+        if (result.status === 'cancelled') throw execution.signal.reason ?? new NodeError(`sub-flow "${flowId}" was cancelled`, 'cancelled', false);
+        const error = result.error!;
+        throw new NodeError(`sub-flow "${flowId}" failed: ${error.message}`, error.code ?? 'subflow_failed', false);
+      },
+    },
+  };
+}
+
+async function runTool(tools: Map<string, PreparedTool>, call: LlmToolCall, site: ToolCallSite, execution: NodeExecution): Promise<{ result: unknown } | { error: RunError }> {
   const tool = tools.get(call.name);
   if (!tool) return { error: { message: `unknown tool "${call.name}" (tools: ${[...tools.keys()].join(', ') || 'none'})`, code: 'unknown_tool' } };
-  const problems = tool.args?.check(call.args) ?? [];
+  let problems = tool.args.check(call.args);
+  // A sub-flow also checks its run input against its input fields (types, required names).
+  if (problems.length === 0 && tool.kind === 'flow') problems = checkRunInput(tool.compiled, call.args).map((issue) => issue.message);
   if (problems.length > 0) {
     return { error: { message: `invalid arguments for tool "${call.name}": ${problems.join('; ')}`, code: 'invalid_tool_args' } };
+  }
+  if (tool.kind === 'flow') {
+    // A failed task is a result; the run's end (cancel, timeout) throws, ending the agent too.
+    const outcome = await execution.tasks.run({ key: site.key, assignee: `tool:${call.name}`, child: tool.child, input: call.args });
+    return outcome.ok ? { result: outcome.output } : { error: outcome.error };
   }
   try {
     return { result: await tool.instance.run(call.args, execution) };

@@ -320,6 +320,83 @@ describe('exportFlow strips secrets', () => {
   });
 });
 
+/** An agent with a credential, whose tool is a sub-flow holding a secret and a credential reference of its own. */
+function agentWithSubflowToolDoc(credential = 'team-openai'): FlowInput {
+  const search = flowDoc(
+    [
+      { id: 'in', kind: 'input', config: { fields: { text: { type: 'string', required: true } } } },
+      {
+        id: 'call',
+        kind: 'skill',
+        config: {
+          skill: 'http.request',
+          params: { url: 'https://search.example.com', headers: { Authorization: 'Bearer live-abc' }, auth: { credential: 'search-api' } },
+        },
+      },
+      { id: 'nested', kind: 'agent', config: { credential: 'nested-key', tools: [{ name: 'deeper', skill: 'template', params: { password: 'hunter3' } }] } },
+      { id: 'out', kind: 'output' },
+    ],
+    [
+      { from: 'in', to: 'call' },
+      { from: 'call', to: 'nested' },
+      { from: 'nested', to: 'out' },
+    ],
+    { id: 'search' },
+  );
+  return flowDoc(
+    [
+      { id: 'in', kind: 'input' },
+      { id: 'bot', kind: 'agent', config: { model: 'openai/gpt-4o', credential, tools: [{ name: 'search', flow: search }] } },
+      { id: 'out', kind: 'output' },
+    ],
+    [
+      { from: 'in', to: 'bot' },
+      { from: 'bot', to: 'out' },
+    ],
+  );
+}
+
+describe('exportFlow and agents', () => {
+  const TOOL_FLOW = 'nodes[1].config.tools[0].flow.nodes';
+
+  it("scans a sub-flow tool's nodes for secrets, at any depth, and lists their credential references", () => {
+    const { file, text } = exportFlow(flowOf(agentWithSubflowToolDoc()), META);
+    expect(file.strippedSecrets).toEqual([
+      { path: `${TOOL_FLOW}[1].config.params.headers.Authorization`, reason: 'value of the "Authorization" header, which carries credentials' },
+      { path: `${TOOL_FLOW}[2].config.tools[0].params.password`, reason: '"password" names a secret' },
+    ]);
+    expect(text).not.toContain('live-abc');
+    expect(text).not.toContain('hunter3');
+    const bot = file.flow.nodes[1]!;
+    const call = bot.kind === 'agent' ? bot.config.tools[0]!.flow?.nodes[1] : undefined;
+    expect(call?.kind === 'skill' && call.config.params['headers']).toEqual({ Authorization: '' });
+    expect(call?.kind === 'skill' && call.config.params['auth']).toEqual({ credential: 'search-api' });
+  });
+
+  it("lists every agent's config.credential, nested ones included, beside the params references", () => {
+    const flow = flowOf(agentWithSubflowToolDoc());
+    expect(flowCredentials(flow)).toEqual(['nested-key', 'search-api', 'team-openai']);
+    const { file, text } = exportFlow(flow, META);
+    expect(file.credentials).toEqual(['nested-key', 'search-api', 'team-openai']);
+    const back = imported(parseFlowExport(text));
+    expect(back.credentials).toEqual(['nested-key', 'search-api', 'team-openai']);
+    expect(back.flow.nodes[1]).toMatchObject({ config: { credential: 'team-openai' } });
+  });
+
+  it('removes an agent credential that is itself a key, and the file still imports', () => {
+    const key = 'sk-abcdefghijklmnopqrstuvwxyz012345';
+    const flow = flowOf(agentWithSubflowToolDoc(key));
+    expect(flowCredentials(flow)).toEqual(['nested-key', 'search-api']);
+    expect(findFlowSecrets(flow)).toContainEqual({ path: 'nodes[1].config.credential', reason: 'looks like an API secret key ("sk-...")' });
+    const { file, text } = exportFlow(flow, META);
+    expect(text).not.toContain(key);
+    expect(file.flow.nodes[1]!.kind === 'agent' && file.flow.nodes[1]!.config).not.toHaveProperty('credential');
+    const back = imported(parseFlowExport(text));
+    expect(back.warnings[0]!.message).toContain('nodes[1].config.credential');
+    expect(back.credentials).toEqual(['nested-key', 'search-api']);
+  });
+});
+
 describe('parseFlowExport reads a stripped file', () => {
   it('warns that secrets were removed, naming where to put them back', () => {
     const flow = flowOf(leakyFlowDoc());

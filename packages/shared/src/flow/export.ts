@@ -216,7 +216,8 @@ function migratedFrom(version: unknown, applied: readonly string[]): { migratedF
 // Finding secrets. The walk is generic over the JSON, not kind by kind: every `params`
 // object (skill and parallel configs, chain steps, parallel instances, agent tools) and
 // every `default` value (input fields, chain steps), at any depth, so nested patterns and
-// sub-flows are covered, and so is any node kind added later.
+// sub-flows (a pattern's or an agent tool's `flow`) are covered, and so is any node kind
+// added later. The one field outside them is an agent's `config.credential`: a name.
 // ---------------------------------------------------------------------------------------
 
 /** Keys whose values are user-written data that may hold a pasted secret. */
@@ -252,12 +253,27 @@ function scanSecrets(root: unknown, strip: boolean): ScanResult {
     scanned: boolean;
     /** The object or array holding `value`, to blank it there. */
     holder?: Record<string | number, unknown>;
+    /** `value` is an agent node's `config`. */
+    agentConfig?: boolean;
+    /** `value` is an agent node's `config.credential`. */
+    agentCredential?: boolean;
   }
   // Iterative, children pushed in reverse: document order without recursion on deep params.
   const stack: Item[] = [{ value: root, path: [], scanned: false }];
   while (stack.length > 0) {
-    const { value, path, scanned, holder } = stack.pop()!;
+    const { value, path, scanned, holder, agentConfig, agentCredential } = stack.pop()!;
     if (typeof value === 'string') {
+      if (agentCredential && holder !== undefined && value !== '') {
+        const reason = secretReason(value, 'credential', false);
+        if (!reason) credentials.add(value);
+        else {
+          strippedSecrets.push({ path: fieldPath(path, false), reason });
+          // Removed rather than blanked: "" is not a valid credential name, and without one the
+          // agent uses its provider's default credential until a person sets it again.
+          if (strip) delete holder['credential'];
+        }
+        continue;
+      }
       if (!scanned || holder === undefined) continue;
       const key = path.at(-1)!;
       const reason = secretReason(value, key, path.at(-2) === 'headers');
@@ -274,7 +290,10 @@ function scanSecrets(root: unknown, strip: boolean): ScanResult {
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, item] = entries[i]!;
       const childScanned = scanned || (typeof key === 'string' && SCANNED_KEYS.has(key));
-      stack.push({ value: item, path: [...path, key], scanned: childScanned, holder: value as Record<string | number, unknown> });
+      const child: Item = { value: item, path: [...path, key], scanned: childScanned, holder: value as Record<string | number, unknown> };
+      if (!scanned && key === 'config' && (value as Record<string, unknown>)['kind'] === 'agent') child.agentConfig = true;
+      if (agentConfig && key === 'credential') child.agentCredential = true;
+      stack.push(child);
     }
   }
   return { credentials: [...credentials].sort(), strippedSecrets };

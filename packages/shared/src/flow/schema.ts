@@ -147,20 +147,46 @@ export const MergeNode = z
   })
   .strict();
 
+/**
+ * A tool an agent may call: a built-in skill (`skill` + `params`), or a whole sub-flow
+ * (`flow`) whose run input is the call's arguments and whose output is the tool's result.
+ */
 export const AgentTool = z
   .object({
     /** Name the model sees; letters, digits, `_` and `-` as LLM APIs require. */
     name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"'),
     description: z.string().max(2_000).optional(),
-    skill: z.string().min(1).max(128),
+    /** Id of a skill in the engine's registry; give either this or `flow`. */
+    skill: z.string().min(1).max(128).optional(),
+    /** The skill's parameters (skill tools only; a sub-flow's nodes carry their own). */
     params: z.record(z.string(), z.unknown()).default({}),
     /**
+     * A whole flow run for each call, its nodes logged under the call's task id; give either
+     * this or `skill`. The arguments are its run input, checked against its input fields.
+     */
+    get flow() {
+      return FlowV1.optional();
+    },
+    /**
      * JSON Schema of the arguments the model must give; they are checked before the tool
-     * runs. Absent: an object, usually `{ "text": "..." }`.
+     * runs. Absent: for a skill, an object, usually `{ "text": "..." }`; for a sub-flow,
+     * the schema of its input fields.
      */
     parameters: z.record(z.string(), z.unknown()).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((tool, ctx) => {
+    const hasSkill = tool.skill !== undefined;
+    const hasFlow = tool.flow !== undefined;
+    if (hasSkill && hasFlow) ctx.addIssue({ code: 'custom', path: [], message: 'a tool needs either skill (a built-in skill) or flow (a sub-flow), not both' });
+    else if (!hasSkill && !hasFlow) ctx.addIssue({ code: 'custom', path: [], message: 'a tool needs either skill (a built-in skill) or flow (a sub-flow)' });
+    // `params` defaults to {} for every tool (a default only for skills would need a union,
+    // whose errors cannot point inside the sub-flow); only a non-empty one is a mistake.
+    else if (hasFlow && Object.keys(tool.params).length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['params'], message: 'params belong to skill tools; the nodes of a sub-flow tool carry their own params' });
+    }
+  });
+export type AgentTool = z.infer<typeof AgentTool>;
 
 /** Names a credential; the same rules as `http.request`'s `auth.credential`. */
 const CredentialName = z
