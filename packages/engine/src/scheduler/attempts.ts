@@ -24,8 +24,12 @@ export interface AttemptHost<T, R> {
   ended(): boolean;
   /** Logs the attempt's start; returns the time it started (what expressions see as now). */
   attemptStarted(target: T, attempt: number): number;
-  /** Runs one attempt; `signal` aborts when the run ends or the attempt times out. */
-  attempt(target: T, attempt: number, now: number, signal: AbortSignal): R | Promise<R>;
+  /**
+   * Runs one attempt. `signal` is the attempt's own when it has a timeout (it aborts when
+   * the run ends or the attempt times out); undefined stands for the host's `signal`, which
+   * the host may then create only if the attempt asks for it.
+   */
+  attempt(target: T, attempt: number, now: number, signal: AbortSignal | undefined): R | Promise<R>;
   /** Logs a failed attempt that will be retried after `waitMs`. */
   attemptFailed(target: T, attempt: number, error: RunError, waitMs: number): void;
 }
@@ -40,7 +44,7 @@ export async function runAttempts<T, R>(host: AttemptHost<T, R>, target: T, poli
     try {
       const value =
         policy.timeoutMs === undefined
-          ? await host.attempt(target, attempt, now, host.signal)
+          ? await host.attempt(target, attempt, now, undefined)
           : await withTimeout(host, target, attempt, now, policy.timeoutMs, policy.retry.maxAttempts);
       return { ok: true, value, attempt };
     } catch (error) {
@@ -56,6 +60,63 @@ export async function runAttempts<T, R>(host: AttemptHost<T, R>, target: T, poli
       }
     }
   }
+}
+
+/** Where `followAttempts` reports: a run following its nodes. */
+export interface AttemptFollower<T, R> extends AttemptHost<T, R> {
+  /** The outcome (`null` when the run ended first). Must not throw. */
+  settled(target: T, result: AttemptsResult<R> | null): void;
+  /** What `runAttempts` would have rejected with: logging an attempt failed (the event sink threw). */
+  loggingFailed(error: unknown): void;
+}
+
+/**
+ * `await runAttempts(...)` without an async caller: calls `host.settled` (or
+ * `host.loggingFailed`) at the very microtask where such a caller would resume, so event
+ * logs keep their order. A target with neither retries nor a timeout (most nodes) takes
+ * the same steps as the loop's first and only attempt, but while it runs it is followed
+ * by one promise reaction instead of two suspended async functions, which thousands of
+ * waiting runs would each keep alive (and the garbage collector copy).
+ */
+export function followAttempts<T, R>(host: AttemptFollower<T, R>, target: T, policy: AttemptPolicy, id: string, nodeId: string): void {
+  if (policy.timeoutMs !== undefined || policy.retry.maxAttempts > 1) {
+    void runAttempts(host, target, policy, id, nodeId).then(
+      (result) => host.settled(target, result),
+      (error: unknown) => host.loggingFailed(error),
+    );
+    return;
+  }
+  // Each step reports where the loop's would have: a sync throw or return settles its
+  // promise now (reported one microtask later); `await value` resumes one microtask after
+  // `value` settles, and the loop then returns (reported one more microtask later).
+  if (host.ended()) return settleLater(host, target, null);
+  let value: R | Promise<R>;
+  try {
+    const now = host.attemptStarted(target, 1);
+    try {
+      value = host.attempt(target, 1, now, undefined);
+    } catch (error) {
+      return settleLater(host, target, onlyAttemptFailed(host, error, nodeId));
+    }
+  } catch (error) {
+    void Promise.resolve().then(() => host.loggingFailed(error));
+    return;
+  }
+  void Promise.resolve(value).then(
+    (output) => settleLater(host, target, { ok: true, value: output, attempt: 1 }),
+    (error: unknown) => settleLater(host, target, onlyAttemptFailed(host, error, nodeId)),
+  );
+}
+
+/** Reports `result` one microtask from now: where a caller awaiting a promise settled now would resume. */
+function settleLater<T, R>(host: AttemptFollower<T, R>, target: T, result: AttemptsResult<R> | null): void {
+  void Promise.resolve(result).then((settled) => host.settled(target, settled));
+}
+
+/** The outcome of a failed attempt that is not retried, as the loop would give it. */
+function onlyAttemptFailed<R>(host: AttemptHost<unknown, R>, error: unknown, nodeId: string): AttemptsResult<R> | null {
+  if (host.ended()) return null;
+  return { ok: false, error: toRunError(error, nodeId), attempt: 1 };
 }
 
 /** Races an attempt with its timeout; the attempt's own signal aborts either way, so it can stop its work. */

@@ -11,6 +11,8 @@ export interface RunScope {
   readonly settings: FlowSettings;
   /** Appends an event to the run's log. */
   readonly emit: (body: RunEventBody) => void;
+  /** Aborts when the run ends before its nodes do (may be created when first read). */
+  readonly signal: AbortSignal;
   /** True once the run has ended. */
   ended(): boolean;
 }
@@ -21,21 +23,32 @@ export interface RunScope {
  * most fields.
  */
 export class Execution implements NodeExecution {
-  readonly emit: (body: RunEventBody) => void;
   private taskScope: TaskScope | undefined;
 
   constructor(
     readonly run: RunScope,
     readonly nodeId: string,
-    readonly taskId: string,
+    /** Undefined for a node's attempt: `<nodeId>/<attempt>`, made when first read. */
+    private ownTaskId: string | undefined,
     readonly attempt: number,
     readonly input: unknown,
     /** Start of the attempt: what expressions see as now. */
     readonly now: number,
-    readonly signal: AbortSignal,
+    /** Undefined when the attempt stops with the run alone: the run's signal, read when needed. */
+    private readonly ownSignal: AbortSignal | undefined,
     readonly depth: number,
-  ) {
-    this.emit = run.emit;
+  ) {}
+
+  /** The run's `emit` (a function of its own, so it can be passed around). */
+  get emit(): (body: RunEventBody) => void {
+    return this.run.emit;
+  }
+
+  get taskId(): string {
+    return (this.ownTaskId ??= `${this.nodeId}/${this.attempt}`);
+  }
+  get signal(): AbortSignal {
+    return this.ownSignal ?? this.run.signal;
   }
 
   get runId(): string {

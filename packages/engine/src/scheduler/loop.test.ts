@@ -1,9 +1,12 @@
 import { getEventListeners } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { reduceRun, type RunEvent } from '@loom/shared';
 import type { EventSink } from '../context/context.js';
 import { createVirtualClock, derivedIds, FanoutSink, MemorySink, systemClock } from '../context/defaults.js';
 import { compile, eventsOf, flowDoc, nodeStatuses, nodeStatusEvents, run, statusesOf, testContext } from '../test-harness.js';
+import { createBuiltinSkillRegistry } from '../skills/registry.js';
+import { defineSkill } from '../skills/skill.js';
 import { runFlow, RunInputError } from './loop.js';
 
 const input = { id: 'in', kind: 'input' };
@@ -301,6 +304,58 @@ describe('runFlow: cancellation', () => {
     const { result, events } = await run(twoSlow, { signal: controller.signal });
     expect(result.status).toBe('cancelled');
     expect(timeline(events)).toEqual(['run.started', 'metrics', 'run.finished:cancelled']);
+  });
+});
+
+describe('runFlow: the run signal', () => {
+  /** Waits without a signal, then records whether its signal (first read only now) is aborted. */
+  const seen: boolean[] = [];
+  const lateReader = defineSkill({
+    id: 'test.late-signal',
+    title: 'Late signal reader',
+    description: 'Reads its signal only after waiting.',
+    category: 'control',
+    effect: 'io',
+    params: z.object({ ms: z.number().int().min(0) }).strict(),
+    prepare: ({ ms }) => ({
+      run: async (value, execution) => {
+        await execution.context.clock.sleep(ms);
+        seen.push(execution.signal.aborted);
+        return value;
+      },
+    }),
+  });
+  const skills = createBuiltinSkillRegistry().register(lateReader);
+  const flow = (failing: boolean) =>
+    flowDoc(
+      [
+        input,
+        failing ? fail('boom', false) : delay('boom', 10),
+        { id: 'late', kind: 'skill', config: { skill: 'test.late-signal', params: { ms: 50 } } },
+        { id: 'join', kind: 'merge' },
+        output,
+      ],
+      [
+        { from: 'in', to: 'boom' },
+        { from: 'in', to: 'late' },
+        { from: 'boom', to: 'join' },
+        { from: 'late', to: 'join' },
+        { from: 'join', to: 'out' },
+      ],
+    );
+
+  it('is aborted for a node that first reads it after the run failed', async () => {
+    seen.length = 0;
+    const { result } = await run(compile(flow(true), { skills }), { input: { why: 'test' } });
+    expect(result.status).toBe('failed');
+    await vi.waitFor(() => expect(seen).toEqual([true]));
+  });
+
+  it('is not aborted while the run goes on', async () => {
+    seen.length = 0;
+    const { result } = await run(compile(flow(false), { skills }));
+    expect(result.status).toBe('succeeded');
+    expect(seen).toEqual([false]);
   });
 });
 

@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
-import type { FlowIssue, FlowSettings, NodeStatus, RunError, RunEvent, RunEventBody, RunStatus } from '@loom/shared';
+import type { FlowIssue, FlowSettings, NodeStatus, RunError, RunEvent, RunEventBody, RunEventOf, RunStatus } from '@loom/shared';
 import type { Clock, EngineContext } from '../context/context.js';
 import type { CompiledFlow, CompiledNode } from '../graph/compile.js';
 import { checkRunInput } from '../graph/input.js';
 import type { NodeExecution, NodeResult } from '../nodes/node-kind.js';
-import { runAttempts, type AttemptHost } from './attempts.js';
+import { followAttempts, type AttemptFollower, type AttemptsResult } from './attempts.js';
 import { Execution, type RunScope } from './execution.js';
 import { applyOutcome, collectInput, createSchedulerState, hasReady, NodePhase, takeReady, type Outcome, type SchedulerState } from './plan.js';
 
@@ -68,13 +68,18 @@ export function runEmbeddedFlow(compiled: CompiledFlow, parent: NodeExecution, i
   return new FlowRun(compiled, parent.context, input, { runId: parent.runId }, parent).start();
 }
 
-class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
+class FlowRun implements RunScope, AttemptFollower<CompiledNode, unknown> {
   readonly runId: string;
   readonly settings: FlowSettings;
   private readonly state: SchedulerState;
   /** Each running node's input, for its retries. */
   private readonly pendingInput: unknown[] = [];
-  private readonly controller = new AbortController();
+  /**
+   * Aborts the run's nodes. Created when first asked for (`signal`): on Node 20 a signal
+   * costs several microseconds and about 1 KB, more than a small run's own work, and a run
+   * that succeeds without its nodes looking at it never needs one.
+   */
+  private controller: AbortController | undefined;
   private readonly capacity: number;
   private seq = 0;
   private running = 0;
@@ -83,7 +88,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
   private onCancel: (() => void) | undefined;
   private resolve!: (result: RunResult) => void;
   private reject!: (error: unknown) => void;
-  readonly emit = (body: RunEventBody) => this.write(body);
+  private emitter: ((body: RunEventBody) => void) | undefined;
   /** Ids used in events: the flow's own, or prefixed by the parent task when embedded. */
   private readonly nodeIds: readonly string[];
   /** Pattern nesting depth of this flow's nodes. */
@@ -112,14 +117,19 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     });
     try {
       if (this.parent) return this.startEmbedded(done);
-      this.emit({
+      const started: RunEventOf<'run.started'> = {
+        v: 1,
+        runId: this.runId,
+        seq: ++this.seq,
+        ts: this.context.clock.now(),
         type: 'run.started',
         flowId: this.compiled.flow.id,
         flowHash: this.compiled.hash,
         nodeIds: this.compiled.nodeIds,
         input: this.input,
-        ...(this.options.parentRunId !== undefined ? { parentRunId: this.options.parentRunId } : {}),
-      });
+      };
+      if (this.options.parentRunId !== undefined) started.parentRunId = this.options.parentRunId;
+      this.append(started);
       const { signal } = this.context;
       if (signal?.aborted) {
         this.finish('cancelled', cancelledError());
@@ -158,7 +168,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     const { timeoutMs } = this.compiled.flow.settings;
     if (timeoutMs === undefined) return;
     this.timeoutArmed = true;
-    this.context.clock.sleep(timeoutMs, this.controller.signal).then(
+    this.context.clock.sleep(timeoutMs, this.signal).then(
       () => this.safely(() => this.finish('failed', { message: `run timed out after ${timeoutMs} ms (settings.timeoutMs)`, code: 'run_timeout' })),
       () => undefined,
     );
@@ -175,29 +185,27 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     if (this.running < this.capacity && hasReady(this.state)) {
       for (const index of takeReady(this.state, this.capacity - this.running)) {
         this.running++;
-        void this.runNode(this.compiled.nodes[index]!, collectInput(this.compiled, this.state, index, this.input));
+        this.runNode(this.compiled.nodes[index]!, collectInput(this.compiled, this.state, index, this.input));
       }
     }
     if (this.running === 0 && !hasReady(this.state)) this.finish('succeeded');
   }
 
-  /**
-   * One node, from its first attempt to its folded outcome. Never rejects: a failing
-   * event sink ends the run instead.
-   */
-  private async runNode(node: CompiledNode, input: unknown): Promise<void> {
+  /** One node, from its first attempt to its folded outcome (`settled`). */
+  private runNode(node: CompiledNode, input: unknown): void {
+    const reused = this.parent ? undefined : this.options.reuse?.get(node.id);
+    if (reused) {
+      void this.reuseNode(node, reused);
+      return;
+    }
+    this.pendingInput[node.index] = input;
+    const id = this.nodeIds[node.index]!;
+    followAttempts(this, node, node, id, id);
+  }
+
+  /** A node's attempts are over: fold the outcome in. A failing event sink ends the run. */
+  settled(node: CompiledNode, result: AttemptsResult<unknown> | null): void {
     try {
-      const reused = this.parent ? undefined : this.options.reuse?.get(node.id);
-      if (reused) {
-        // After the caller's loop has started every node it took, as a real node would.
-        await undefined;
-        this.running--;
-        if (this.finished) return;
-        return this.complete(node, { kind: 'succeeded', output: reused.output, ports: reused.ports }, true);
-      }
-      this.pendingInput[node.index] = input;
-      const id = this.nodeIds[node.index]!;
-      const result = await runAttempts(this, node, node, id, id);
       this.pendingInput[node.index] = undefined;
       this.running--;
       if (result === null || this.finished) return;
@@ -210,45 +218,61 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     }
   }
 
-  // AttemptHost: how the shared attempt loop starts, runs and retries this run's nodes.
+  /** A node whose outcome the parent run recorded: logged as reused, not run again. */
+  private async reuseNode(node: CompiledNode, reused: ReusedOutcome): Promise<void> {
+    try {
+      // After the caller's loop has started every node it took, as a real node would.
+      await undefined;
+      this.running--;
+      if (this.finished) return;
+      this.complete(node, { kind: 'succeeded', output: reused.output, ports: reused.ports }, true);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /**
+   * Appends an event to the log, for nodes: made when first asked for, as most nodes log
+   * nothing of their own. (Not a class field holding an arrow function: tsx/esbuild's
+   * `keepNames` would define a `name` on each one, a dictionary of properties per run.)
+   */
+  get emit(): (body: RunEventBody) => void {
+    return (this.emitter ??= (body) => this.write(body));
+  }
+
+  // AttemptFollower: how the shared attempt code starts, runs and retries this run's nodes.
   get clock(): Clock {
     return this.context.clock;
   }
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return (this.controller ??= new AbortController()).signal;
   }
   ended(): boolean {
     return this.finished;
+  }
+  loggingFailed(error: unknown): void {
+    this.fail(error);
   }
   attemptStarted(node: CompiledNode, attempt: number): number {
     this.state.attempt[node.index] = attempt;
     // Expressions see the time of this `running` event, so a replay sees the same time.
     return this.emitStatus(this.nodeIds[node.index]!, 'running', attempt);
   }
-  attempt(node: CompiledNode, attempt: number, now: number, signal: AbortSignal): unknown {
-    const id = this.nodeIds[node.index]!;
-    const execution = new Execution(this, id, `${id}/${attempt}`, attempt, this.pendingInput[node.index], now, signal, this.depth);
+  attempt(node: CompiledNode, attempt: number, now: number, signal: AbortSignal | undefined): unknown {
+    const execution = new Execution(this, this.nodeIds[node.index]!, undefined, attempt, this.pendingInput[node.index], now, signal, this.depth);
     return node.prepared.produce ? node.prepared.produce(execution) : node.prepared.execute(execution);
   }
   attemptFailed(node: CompiledNode, attempt: number, error: RunError, waitMs: number): void {
-    this.emit({ type: 'node.status', nodeId: this.nodeIds[node.index]!, status: 'failed', attempt, error, retryInMs: waitMs });
+    this.write({ type: 'node.status', nodeId: this.nodeIds[node.index]!, status: 'failed', attempt, error, retryInMs: waitMs });
   }
 
   /** Records a node's outcome and folds it into the scheduler state. */
   private complete(node: CompiledNode, outcome: Outcome, reused = false): void {
     const attempt = this.state.attempt[node.index]!;
     if (outcome.kind === 'succeeded') {
-      this.emit({
-        type: 'node.status',
-        nodeId: this.nodeIds[node.index]!,
-        status: 'succeeded',
-        attempt,
-        output: outcome.output,
-        ...(outcome.ports !== undefined ? { ports: outcome.ports } : {}),
-        ...(reused ? { reused: true as const } : {}),
-      });
+      this.emitSucceeded(this.nodeIds[node.index]!, attempt, outcome, reused);
     } else {
-      this.emit({ type: 'node.status', nodeId: this.nodeIds[node.index]!, status: 'failed', attempt, error: outcome.error, ...(node.continueOnError ? { ports: ['error'] } : {}) });
+      this.write({ type: 'node.status', nodeId: this.nodeIds[node.index]!, status: 'failed', attempt, error: outcome.error, ...(node.continueOnError ? { ports: ['error'] } : {}) });
       if (!node.continueOnError) {
         // Marked here, not by applyOutcome, so `finish` does not report it as cancelled.
         this.state.phase[node.index] = NodePhase.failed;
@@ -268,7 +292,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     if (this.onCancel) this.cancelSignal?.removeEventListener('abort', this.onCancel);
     // A run that succeeded has nothing running; aborting (which costs more than the rest
     // of a small run) is only needed to stop its own timeout timer.
-    if (status !== 'succeeded' || this.timeoutArmed) this.controller.abort(status === 'cancelled' ? cancelledError() : error);
+    if (status !== 'succeeded' || this.timeoutArmed) this.abortNodes(status === 'cancelled' ? cancelledError() : error);
     const { phase, attempt } = this.state;
     let succeeded = 0;
     let failed = 0;
@@ -287,8 +311,8 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
       this.resolve({ runId: this.runId, status, ...(output !== undefined ? { output } : {}), ...(error !== undefined ? { error } : {}) });
       return;
     }
-    this.emit({ type: 'metrics', values: { nodesSucceeded: succeeded, nodesFailed: failed, nodesSkipped: skipped, nodesTotal: phase.length } });
-    this.emit({
+    this.write({ type: 'metrics', values: { nodesSucceeded: succeeded, nodesFailed: failed, nodesSkipped: skipped, nodesTotal: phase.length } });
+    this.write({
       type: 'run.finished',
       status,
       ...(output !== undefined ? { output } : {}),
@@ -308,6 +332,20 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     const result: Record<string, unknown> = {};
     for (const index of outputNodes) if (phase[index] === NodePhase.succeeded) result[nodes[index]!.outputKey] = output[index];
     return result;
+  }
+
+  /** A node's `succeeded` event (every node logs one), built as `write` would, without spreading. */
+  private emitSucceeded(nodeId: string, attempt: number, { output, ports }: { output: unknown; ports: string[] | undefined }, reused: boolean): void {
+    if (this.parent) {
+      const body: RunEventBody<'node.status'> = { type: 'node.status', nodeId, status: 'succeeded', attempt, output };
+      if (ports !== undefined) body.ports = ports;
+      if (reused) body.reused = true;
+      return this.parent.emit(body);
+    }
+    const event: RunEventOf<'node.status'> = { v: 1, runId: this.runId, seq: ++this.seq, ts: this.context.clock.now(), type: 'node.status', nodeId, status: 'succeeded', attempt, output };
+    if (ports !== undefined) event.ports = ports;
+    if (reused) event.reused = true;
+    this.append(event);
   }
 
   /** The hot path's event, built without spreading; returns its `ts`. */
@@ -342,6 +380,14 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     }
   }
 
+  /**
+   * Aborts the run's signal, creating it if need be: a node still winding down that asks
+   * for it later must see it aborted.
+   */
+  private abortNodes(reason: unknown): void {
+    (this.controller ??= new AbortController()).abort(reason);
+  }
+
   /** Runs a step from a timer or listener, where a throw would otherwise be unhandled. */
   private safely(step: () => void): void {
     try {
@@ -355,7 +401,7 @@ class FlowRun implements RunScope, AttemptHost<CompiledNode, unknown> {
     if (!this.finished) {
       this.finished = true;
       if (this.onCancel) this.cancelSignal?.removeEventListener('abort', this.onCancel);
-      this.controller.abort(error);
+      this.abortNodes(error);
     }
     this.reject(error);
   }

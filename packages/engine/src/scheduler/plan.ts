@@ -36,8 +36,6 @@ export interface SchedulerState {
   attempt: number[];
   /** Incoming edges not yet resolved, per node. */
   unresolved: number[];
-  /** Incoming edges that carry a value, per node. */
-  activeInputs: number[];
   edgeState: number[];
   /** Values waiting on edges for their consumer to start. */
   edgeValue: unknown[];
@@ -60,7 +58,6 @@ export function createSchedulerState(compiled: CompiledFlow): SchedulerState {
     phase: initial.phase.slice(),
     attempt: initial.nodeZeros.slice(),
     unresolved: initial.unresolved.slice(),
-    activeInputs: initial.nodeZeros.slice(),
     edgeState: initial.edgeZeros.slice(),
     edgeValue: new Array<unknown>(compiled.edges.length),
     output: new Array<unknown>(compiled.nodes.length),
@@ -90,11 +87,12 @@ export function initialSchedulerArrays(nodes: readonly { index: number; inEdges:
 
 /** The next ready nodes, at most `capacity`, in the order they became ready; marks them running. */
 export function takeReady(state: SchedulerState, capacity: number): number[] {
-  const taken: number[] = [];
-  while (taken.length < capacity && state.readyHead < state.ready.length) {
+  // Sized up front: an empty array reserves room for 17 elements on its first push.
+  const taken = new Array<number>(Math.max(0, Math.min(capacity, state.ready.length - state.readyHead)));
+  for (let i = 0; i < taken.length; i++) {
     const index = state.ready[state.readyHead++]!;
     state.phase[index] = NodePhase.running;
-    taken.push(index);
+    taken[i] = index;
   }
   if (state.readyHead === state.ready.length && state.readyHead > 1024) {
     state.ready = [];
@@ -157,37 +155,52 @@ export function applyOutcome(compiled: CompiledFlow, state: SchedulerState, inde
     ports = ['error'];
     value = { error: outcome.error };
   }
-  const worklist: number[] = [];
-  resolveOutgoing(index, ports, value);
+  resolveOutgoing(compiled, state, index, ports, value, skipped);
+  if (skipped.length === 0) return skipped;
+  // A skipped node's edges are dead in turn; the most recently skipped goes first.
+  const worklist = skipped.slice();
   while (worklist.length > 0) {
-    const target = worklist.pop()!;
-    resolveOutgoing(target, [], undefined);
+    const before = skipped.length;
+    resolveOutgoing(compiled, state, worklist.pop()!, NO_PORTS, undefined, skipped);
+    for (let i = before; i < skipped.length; i++) worklist.push(skipped[i]!);
   }
   return skipped;
+}
 
-  function resolveOutgoing(from: number, chosen: string[] | undefined, carried: unknown): void {
-    for (const e of compiled.nodes[from]!.outEdges) {
-      const edge = compiled.edges[e]!;
-      const active = chosen === undefined ? edge.fromPort === undefined : edge.fromPort !== undefined && chosen.includes(edge.fromPort);
-      state.edgeState[e] = active ? EDGE_ACTIVE : EDGE_DEAD;
-      const to = edge.to;
-      if (active) {
-        state.edgeValue[e] = carried;
-        state.activeInputs[to]! += 1;
-      }
-      if (--state.unresolved[to]! > 0) continue;
-      const target = compiled.nodes[to]!;
-      const runs = target.prepared.inputMode === 'list' ? state.activeInputs[to]! > 0 : state.activeInputs[to] === target.inEdges.length;
-      if (runs) {
-        state.phase[to] = NodePhase.ready;
-        state.ready.push(to);
-      } else {
-        state.phase[to] = NodePhase.skipped;
-        skipped.push(to);
-        worklist.push(to);
-      }
+const NO_PORTS: readonly string[] = [];
+
+/** Resolves `from`'s outgoing edges: a value on the chosen ports; targets that cannot run go to `skipped`. */
+function resolveOutgoing(compiled: CompiledFlow, state: SchedulerState, from: number, chosen: readonly string[] | undefined, carried: unknown, skipped: number[]): void {
+  for (const e of compiled.nodes[from]!.outEdges) {
+    const edge = compiled.edges[e]!;
+    const active = chosen === undefined ? edge.fromPort === undefined : edge.fromPort !== undefined && chosen.includes(edge.fromPort);
+    state.edgeState[e] = active ? EDGE_ACTIVE : EDGE_DEAD;
+    const to = edge.to;
+    if (active) state.edgeValue[e] = carried;
+    if (--state.unresolved[to]! > 0) continue;
+    const target = compiled.nodes[to]!;
+    if (runs(target.inEdges, target.prepared.inputMode === 'list', state.edgeState)) {
+      state.phase[to] = NodePhase.ready;
+      state.ready.push(to);
+    } else {
+      state.phase[to] = NodePhase.skipped;
+      skipped.push(to);
     }
   }
+}
+
+/**
+ * Whether a node whose incoming edges are all resolved runs: a value on each of them, or
+ * on at least one for a `list`-mode node. Counted once per node, when its last edge
+ * resolves, rather than kept per run in another array.
+ */
+function runs(inEdges: readonly number[], list: boolean, edgeState: readonly number[]): boolean {
+  for (const e of inEdges) {
+    const active = edgeState[e] === EDGE_ACTIVE;
+    if (list && active) return true;
+    if (!list && !active) return false;
+  }
+  return !list;
 }
 
 /** Wait before attempt `attempt + 1`: exponential, capped, with jitter derived from the task id. */

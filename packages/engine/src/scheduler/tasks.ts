@@ -128,8 +128,9 @@ export class TaskScope implements AttemptHost<RunningTask, unknown> {
     task.attempt = attempt;
     return this.parent.context.clock.now();
   }
-  attempt(task: RunningTask, attempt: number, now: number, signal: AbortSignal): unknown {
+  attempt(task: RunningTask, attempt: number, now: number, attemptSignal: AbortSignal | undefined): unknown {
     const { prepared } = task.spec.child;
+    const signal = attemptSignal ?? this.signal;
     const execution = this.parent.child(task.taskId, attempt, task.spec.input, now, signal);
     const value = prepared.produce ? prepared.produce(execution) : prepared.execute(execution);
     // A task cancelled on its own ends now, even if its child is slow to notice the signal.
