@@ -4,60 +4,122 @@ import type { Clock, CredentialSource, EventSink, HttpClient, IdSource } from '.
 import { canonicalJson } from '../graph/hash.js';
 
 /**
- * Wall-clock time and real timers. Sleeps that share a signal share one abort
- * listener (see `waitersOf`).
+ * Wall-clock time and real timers. Sleeps that share a signal share one abort listener
+ * (see `waitsOf`). Written for 10,000 concurrent runs: no closure per sleep, nothing
+ * stored on the signal, no allocation to add or remove a wait.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) => {
     if (!signal) return new Promise<void>((resolve) => setTimeout(resolve, ms));
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const waiters = waitersOf(signal);
-      const waiter: Waiter = {
-        cancel: (reason) => {
-          clearTimeout(timer);
-          reject(reason);
-        },
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        resolve();
-      }, ms);
-      waiters.add(waiter);
-    });
+    const waits = waitsOf(signal);
+    if (waits.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => waits.add(new TimerWait(waits, resolve, reject, ms)));
   },
 };
 
-interface Waiter {
-  cancel(reason: unknown): void;
+/** A sleep a signal can cancel: a link in its signal's list of waits. */
+abstract class CancellableWait {
+  prev: CancellableWait | undefined = undefined;
+  next: CancellableWait | undefined = undefined;
+  abstract cancel(reason: unknown): void;
 }
 
-/** The waits cancelled by a signal, kept on the signal itself (cheaper than a WeakMap lookup per wait). */
-const WAITERS = Symbol('loom.waiters');
-type SignalWithWaiters = AbortSignal & { [WAITERS]?: Set<Waiter> };
+class TimerWait extends CancellableWait {
+  private readonly timer: ReturnType<typeof setTimeout>;
+  constructor(
+    private readonly waits: Waits,
+    private readonly resolve: () => void,
+    private readonly reject: (reason: unknown) => void,
+    ms: number,
+  ) {
+    super();
+    // The wait as the timer's argument: no closure per sleep.
+    this.timer = setTimeout(fireTimer, ms, this);
+  }
+  fired(): void {
+    this.waits.remove(this);
+    this.resolve();
+  }
+  cancel(reason: unknown): void {
+    clearTimeout(this.timer);
+    this.reject(reason);
+  }
+}
+
+function fireTimer(wait: TimerWait): void {
+  wait.fired();
+}
+
+/** The waits a signal cancels, as a linked list: adding and removing allocate nothing. */
+class Waits {
+  private head: CancellableWait | undefined = undefined;
+  /** Mirrors `signal.aborted`, read once: on Node 20 each AbortSignal has its own hidden class, so reading it is slow. */
+  constructor(public aborted: boolean) {}
+  add(wait: CancellableWait): void {
+    wait.next = this.head;
+    if (this.head) this.head.prev = wait;
+    this.head = wait;
+  }
+  remove(wait: CancellableWait): void {
+    if (wait.prev) wait.prev.next = wait.next;
+    else if (this.head === wait) this.head = wait.next;
+    if (wait.next) wait.next.prev = wait.prev;
+    wait.prev = wait.next = undefined;
+  }
+  cancelAll(reason: unknown): void {
+    this.aborted = true;
+    let wait = this.head;
+    this.head = undefined;
+    while (wait) {
+      const next = wait.next;
+      wait.prev = wait.next = undefined;
+      wait.cancel(reason);
+      wait = next;
+    }
+  }
+}
+
+/** Per signal, in a WeakMap: a property on the signal would give it yet another hidden class. */
+const WAITS = new WeakMap<AbortSignal, Waits>();
 
 /**
  * One abort listener per signal for all its waits: a run with thousands of waiting nodes
  * adds one listener, not thousands. Adding and removing an `{ once }` listener per sleep
  * was the largest cost of 10,000 concurrent runs, and tripped Node's leak warning.
  */
-function waitersOf(signal: SignalWithWaiters): Set<Waiter> {
-  let waiters = signal[WAITERS];
-  if (!waiters) {
-    const created = new Set<Waiter>();
-    waiters = created;
-    signal[WAITERS] = created;
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const waiter of created) waiter.cancel(signal.reason);
-        created.clear();
-      },
-      { once: true },
-    );
+function waitsOf(signal: AbortSignal): Waits {
+  let waits = WAITS.get(signal);
+  if (!waits) {
+    const created = new Waits(signal.aborted);
+    waits = created;
+    WAITS.set(signal, created);
+    if (!created.aborted) signal.addEventListener('abort', () => created.cancelAll(signal.reason), { once: true });
   }
-  return waiters;
+  return waits;
+}
+
+/** A virtual clock's sleep: due at a virtual time, cancelled by its signal like a timer. */
+class VirtualWait extends CancellableWait {
+  constructor(
+    readonly due: number,
+    readonly order: number,
+    private readonly waits: Waits | undefined,
+    private readonly resolveSleep: () => void,
+    private readonly reject: (reason: unknown) => void,
+    private readonly timers: VirtualWait[],
+  ) {
+    super();
+  }
+  resolve(): void {
+    this.waits?.remove(this);
+    this.resolveSleep();
+  }
+  cancel(reason: unknown): void {
+    const i = this.timers.indexOf(this);
+    if (i >= 0) this.timers.splice(i, 1);
+    this.reject(reason);
+  }
 }
 
 /**
@@ -67,7 +129,7 @@ function waitersOf(signal: SignalWithWaiters): Set<Waiter> {
 export function createVirtualClock(start = Date.UTC(2026, 0, 1)): Clock & { pending(): number } {
   let now = start;
   let order = 0;
-  const timers: { due: number; order: number; resolve: () => void }[] = [];
+  const timers: VirtualWait[] = [];
   let scheduled = false;
   const advance = () => {
     scheduled = false;
@@ -91,25 +153,11 @@ export function createVirtualClock(start = Date.UTC(2026, 0, 1)): Clock & { pend
     pending: () => timers.length,
     sleep: (ms, signal) =>
       new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const waiters = signal ? waitersOf(signal) : undefined;
-        const waiter: Waiter = {
-          cancel: (reason) => {
-            const i = timers.indexOf(timer);
-            if (i >= 0) timers.splice(i, 1);
-            reject(reason);
-          },
-        };
-        const timer = {
-          due: now + ms,
-          order: order++,
-          resolve: () => {
-            waiters?.delete(waiter);
-            resolve();
-          },
-        };
-        waiters?.add(waiter);
-        timers.push(timer);
+        const waits = signal ? waitsOf(signal) : undefined;
+        if (waits?.aborted) return reject(signal!.reason);
+        const wait = new VirtualWait(now + ms, order++, waits, resolve, reject, timers);
+        waits?.add(wait);
+        timers.push(wait);
         schedule();
       }),
   };
