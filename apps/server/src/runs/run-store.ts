@@ -67,6 +67,7 @@ export class RunStore {
   private readonly updateLastSeq;
   private readonly updateStarted;
   private readonly updateFinished;
+  private readonly insertRun;
 
   constructor(private readonly db: Db) {
     const sqlite = db.$client;
@@ -74,28 +75,33 @@ export class RunStore {
     this.selectPage = sqlite.prepare<[number, number, number], EncodedEvent>('SELECT seq, ts, type, body FROM run_events WHERE run_pk = ? AND seq > ? ORDER BY seq LIMIT ?');
     this.selectUpTo = sqlite.prepare<[number, number], EncodedEvent>('SELECT seq, ts, type, body FROM run_events WHERE run_pk = ? AND seq <= ? ORDER BY seq');
     this.selectById = db.select().from(runs).where(eq(runs.id, sql.placeholder('id'))).prepare();
+    this.insertRun = sqlite.prepare<[string, string, number, string, string | null, string, string | null, number]>(
+      "INSERT INTO runs (id, flow_id, flow_version, status, input, parent_run_id, origin, fork_node_id, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+    );
     this.updateLastSeq = sqlite.prepare<[number, number]>('UPDATE runs SET last_seq = ? WHERE pk = ?');
     this.updateStarted = sqlite.prepare<[number, number]>("UPDATE runs SET status = 'running', started_at = ? WHERE pk = ?");
     this.updateFinished = sqlite.prepare<[string, number, string | null, string | null, number]>('UPDATE runs SET status = ?, finished_at = ?, output = ?, error = ? WHERE pk = ?');
   }
 
   create(run: NewRun, now: number): { pk: number; record: RunRecord } {
-    const row = this.db
-      .insert(runs)
-      .values({
-        id: run.id,
-        flowId: run.flowId,
-        flowVersion: run.flowVersion,
-        status: 'queued',
-        input: JSON.stringify(run.input ?? {}),
-        parentRunId: run.parentRunId ?? null,
-        origin: run.origin,
-        forkNodeId: run.forkNodeId ?? null,
-        createdAt: now,
-      })
-      .returning()
-      .get();
-    return { pk: row.pk, record: toRecord(row) };
+    const input = JSON.stringify(run.input ?? {});
+    const { lastInsertRowid } = this.insertRun.run(run.id, run.flowId, run.flowVersion, input, run.parentRunId ?? null, run.origin, run.forkNodeId ?? null, now);
+    const record: RunRecord = {
+      id: run.id,
+      flowId: run.flowId,
+      flowVersion: run.flowVersion,
+      status: 'queued',
+      input: JSON.parse(input) as unknown,
+      parentRunId: run.parentRunId ?? null,
+      origin: run.origin,
+      forkNodeId: run.forkNodeId ?? null,
+      lastSeq: 0,
+      createdAt: now,
+      startedAt: null,
+      finishedAt: null,
+      eventsPrunedAt: null,
+    };
+    return { pk: Number(lastInsertRowid), record };
   }
 
   get(id: string): RunRecord {
