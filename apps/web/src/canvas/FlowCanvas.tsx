@@ -10,7 +10,7 @@ import { LoomNode } from './LoomNode.js';
 const nodeTypes = { loom: LoomNode };
 
 /** Flows past this size render only what is on screen: beyond it, layout and paint dominate. */
-const CULL_FROM_NODES = 300;
+const CULL_FROM_NODES = 800; // measured: below it, mounting nodes while zooming costs more than it saves
 
 export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
   const nodes = useEditor((s) => s.nodes);

@@ -2,7 +2,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { FlowNode, NodeState } from '@loom/shared';
 import { hasDefaultOutput, outputPorts, type CanvasNode } from '../flow/model.js';
-import { useRun } from '../stores/run.js';
+import { useRun, type NodeSummary } from '../stores/run.js';
 import { countNodeRender } from './render-count.js';
 
 const KIND_LABEL: Record<FlowNode['kind'], string> = {
@@ -38,33 +38,11 @@ function summary(node: FlowNode): string {
   }
 }
 
-/** A node's live status, with what its tasks have done so far (patterns). */
-function useNodeRun(id: string): { node: NodeState | undefined; tasks: { done: number; total: number } | undefined; phase: string; streaming: string } {
+/** A node's live status and its summary (tasks, supervisor state, streamed text): lookups, not scans. */
+function useNodeRun(id: string): { node: NodeState | undefined; summary: NodeSummary | undefined } {
   const node = useRun((s) => s.state.nodes[id]);
-  const tasks = useRun((s) => {
-    let total = 0;
-    let done = 0;
-    for (const task of Object.values(s.state.tasks)) {
-      // The node's own tasks: not those nested under another of its tasks.
-      if (task.nodeId !== id || (task.parentTaskId !== undefined && task.parentTaskId in s.state.tasks)) continue;
-      total++;
-      if (task.status !== 'running') done++;
-    }
-    return total ? `${done}/${total}` : '';
-  });
-  // The supervisor's current state machine state, from its latest supervision entry.
-  const phase = useRun((s) => {
-    for (let i = s.state.supervision.length - 1; i >= 0; i--) if (s.state.supervision[i]!.nodeId === id) return `${s.state.supervision[i]!.state} · step ${s.state.supervision[i]!.step}`;
-    return '';
-  });
-  // What the node's model is writing right now (its latest stream), the end of it.
-  const streaming = useRun((s) => {
-    let text = '';
-    for (const stream of Object.values(s.state.streams)) if (stream.nodeId === id) text = stream.text;
-    return text.slice(-160);
-  });
-  const [done, total] = tasks ? tasks.split('/').map(Number) : [];
-  return { node, tasks: tasks ? { done: done!, total: total! } : undefined, phase, streaming };
+  const summary = useRun((s) => s.summaries[id]);
+  return { node, summary };
 }
 
 function statusLabel(state: NodeState): string {
@@ -96,17 +74,22 @@ function LoomNodeView({ id, data, selected }: NodeProps<CanvasNode>) {
           <span className="badge">{statusLabel(status)}</span>
           {status.attempt > 1 && <span> attempt {status.attempt}</span>}
           {duration !== undefined && <span> · {duration} ms</span>}
-          {run.tasks && <span data-testid={`node-tasks-${id}`}> · {run.tasks.done}/{run.tasks.total} tasks</span>}
+          {run.summary && run.summary.tasksTotal > 0 && (
+            <span data-testid={`node-tasks-${id}`}>
+              {' '}
+              · {run.summary.tasksDone}/{run.summary.tasksTotal} tasks
+            </span>
+          )}
         </div>
       )}
-      {run.phase && (
+      {run.summary?.phase && (
         <div className="loom-node-phase" data-testid={`node-phase-${id}`}>
-          {run.phase}
+          {run.summary.phase}
         </div>
       )}
-      {run.streaming && (
+      {run.summary?.streaming && (
         <div className="loom-node-stream" data-testid={`node-stream-${id}`} aria-live="polite">
-          {run.streaming}
+          {run.summary.streaming}
         </div>
       )}
       {status?.error && <div className="loom-node-error" title={status.error.message}>{status.error.message}</div>}
@@ -120,4 +103,6 @@ function LoomNodeView({ id, data, selected }: NodeProps<CanvasNode>) {
   );
 }
 
-export const LoomNode = memo(LoomNodeView);
+// Only what the view uses: React Flow also passes the measured size and position, which
+// change after a status row appears and would render every resized node twice.
+export const LoomNode = memo(LoomNodeView, (a, b) => a.id === b.id && a.data === b.data && a.selected === b.selected);

@@ -223,11 +223,13 @@ function describe(event: RunEvent): string {
 }
 
 function Timeline() {
-  const events = useRun((s) => s.events);
+  const count = useRun((s) => s.eventCount);
+  const events = useRun.getState().events;
   const cursor = useRun((s) => s.cursor);
   const seek = useRun((s) => s.seek);
   const [filter, setFilter] = useState('');
-  const shown = useMemo(() => events.filter((e) => describe(e).toLowerCase().includes(filter.toLowerCase())).slice(-500), [events, filter]);
+  // The log grows in place; `count` says when it did.
+  const shown = useMemo(() => events.filter((e) => describe(e).toLowerCase().includes(filter.toLowerCase())).slice(-500), [events, count, filter]);
   if (events.length === 0) return <p className="empty">No events yet.</p>;
   return (
     <div>
@@ -353,7 +355,7 @@ function History({ flowId, current }: { flowId: string; current: string | null }
 
 /** Scrub through the run's events, play them back, or fork a new run from the selected node. */
 function ReplayBar({ flowId }: { flowId: string }) {
-  const events = useRun((s) => s.events.length);
+  const events = useRun((s) => s.eventCount);
   const cursor = useRun((s) => s.cursor);
   const seek = useRun((s) => s.seek);
   const runId = useRun((s) => s.runId)!;

@@ -43,3 +43,22 @@ describe('run store', () => {
     expect(useRun.getState().error).toMatch(/expected seq 2/);
   });
 });
+
+describe('node summaries', () => {
+  const started: RunEvent = { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['mw', 'other'], input: {} };
+  const assigned = (seq: number, taskId: string, parentTaskId?: string): RunEvent => ({ ...base, seq, ts: seq, type: 'task.assigned', taskId, nodeId: 'mw', assignee: 'w', ...(parentTaskId ? { parentTaskId } : {}) });
+
+  beforeEach(() => useRun.getState().close());
+
+  it('counts a node’s own tasks (not nested ones) and keeps unchanged summaries as the same objects', () => {
+    useRun.getState().receive([started, assigned(2, 'mw/1/a'), assigned(3, 'mw/1/b'), assigned(4, 'mw/1/a/inner', 'mw/1/a')]);
+    const first = useRun.getState().summaries['mw']!;
+    expect(first).toMatchObject({ tasksDone: 0, tasksTotal: 2 });
+    useRun.getState().receive([{ ...base, seq: 5, ts: 5, type: 'node.status', nodeId: 'other', status: 'running', attempt: 1 }]);
+    expect(useRun.getState().summaries['mw']).toBe(first);
+    useRun.getState().receive([{ ...base, seq: 6, ts: 6, type: 'task.succeeded', taskId: 'mw/1/a', nodeId: 'mw' }]);
+    expect(useRun.getState().summaries['mw']).toMatchObject({ tasksDone: 1, tasksTotal: 2 });
+    expect(useRun.getState().summaries['mw']).not.toBe(first);
+    expect(useRun.getState().eventCount).toBe(6);
+  });
+});
