@@ -102,7 +102,10 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   const retentionTimer = setInterval(prune, HOUR_MS).unref();
 
   const http = createServer();
-  const port = () => (http.address() as AddressInfo | null)?.port ?? config.port;
+  // Read on every request by the Host check: asked of the socket once, when listening.
+  let listeningPort: number | undefined;
+  http.once('listening', () => (listeningPort = (http.address() as AddressInfo).port));
+  const port = () => listeningPort ?? config.port;
   const policy = createOriginPolicy({ allowedOrigins: config.allowedOrigins, loopbackOnly: listenPolicy.loopback });
   const auth = createAuth({ ...(config.adminToken ? { adminToken: config.adminToken } : {}) });
 
