@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RESULT_PREFIX, round } from './measure.js';
+import { machineInfo, RESULT_PREFIX, round } from './measure.js';
 import { evaluateTargets, formatReport } from './report.js';
 
 /**
@@ -154,17 +154,7 @@ async function main(): Promise<number> {
 
   const targets = evaluateTargets(workloads);
   const report = {
-    machine: {
-      node: process.version,
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      platform: platform(),
-      arch: arch(),
-      totalMemMb: Math.round(totalmem() / 1024 / 1024),
-      /** 1-minute load average before and after: other work on the machine makes figures noisy. */
-      loadAvgStart: round(loadStart, 2),
-      loadAvgEnd: round(loadavg()[0]!, 2),
-    },
+    machine: machineInfo(loadStart),
     date: startedAt.toISOString(),
     quick,
     durationSec: round((performance.now() - t0) / 1000, 1),

@@ -1,3 +1,4 @@
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleepPromise } from 'node:timers/promises';
 
@@ -34,6 +35,21 @@ export function percentile(values: ArrayLike<number>, p: number): number {
 }
 
 /** Rounds to `digits` decimals; keeps JSON and tables readable. */
+/** The machine a result file was measured on; `loadStart` is the 1-minute load average when the bench began. */
+export function machineInfo(loadStart: number) {
+  return {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    platform: platform(),
+    arch: arch(),
+    totalMemMb: Math.round(totalmem() / 1024 / 1024),
+    /** 1-minute load average before and after: other work on the machine makes figures noisy. */
+    loadAvgStart: round(loadStart, 2),
+    loadAvgEnd: round(loadavg()[0]!, 2),
+  };
+}
+
 export function round(value: number, digits = 2): number {
   if (!Number.isFinite(value)) return value;
   const f = 10 ** digits;

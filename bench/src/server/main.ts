@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gcAvailable, round } from '../measure.js';
+import { gcAvailable, machineInfo, round } from '../measure.js';
 import { profileServersInto, repoRoot, buildServer } from './process.js';
 import { evaluateServerTargets, formatServerReport } from './report.js';
 import { measureConcurrentRuns, measureLiveLatency, measureLongRun, measureStartup, measureTrivialRuns } from './workloads.js';
@@ -88,17 +88,7 @@ async function main(): Promise<number> {
 
   const targets = evaluateServerTargets(results);
   const report = {
-    machine: {
-      node: process.version,
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      platform: platform(),
-      arch: arch(),
-      totalMemMb: Math.round(totalmem() / 1024 / 1024),
-      /** 1-minute load average before and after: other work on the machine makes figures noisy. */
-      loadAvgStart: round(loadStart, 2),
-      loadAvgEnd: round(loadavg()[0]!, 2),
-    },
+    machine: machineInfo(loadStart),
     date: startedAt.toISOString(),
     quick,
     durationSec: round((performance.now() - t0) / 1000, 1),
