@@ -2,7 +2,8 @@
 import { Fragment, useState, type ReactNode } from 'react';
 import { Unfinished, sameValue } from './draft.js';
 import { dotted, humanize, isRecord, newItem, shapeOf, startsWith, type JsonSchema, type Path, type Shape } from './schema.js';
-import { Field, IssueList, issuesUnder, ownIssues, Shell, type FieldProps } from './SchemaForm.js';
+import { IssueList, issuesUnder, ownIssues, Shell, type FieldProps } from './field-shell.js';
+import { BooleanField, ConstField, EnumField, JsonField, NumberField, StringField } from './scalar-fields.js';
 export function Section({ label, required, filled, count, issues, testId, children }: { label: string; required: boolean; filled: boolean; count?: number | undefined; issues: number; testId: string; children: ReactNode }) {
   const [open, setOpen] = useState(required || filled);
   return (
@@ -17,6 +18,39 @@ export function Section({ label, required, filled, count, issues, testId, childr
     </details>
   );
 }
+
+/** One value of any shape: dispatches on the schema. */
+export function Field(props: FieldProps) {
+  const shape = shapeOf(props.schema, props.root, props.refs);
+  const p = { ...props, schema: shape.schema, refs: shape.refs };
+  const custom = props.override?.({ ...p, shape });
+  if (custom !== undefined) return <>{custom}</>;
+  switch (shape.kind) {
+    case 'string':
+      return <StringField {...p} />;
+    case 'number':
+      return <NumberField {...p} />;
+    case 'boolean':
+      return <BooleanField {...p} />;
+    case 'enum':
+      return <EnumField {...p} />;
+    case 'const':
+      return <ConstField {...p} />;
+    case 'object':
+      return <ObjectField {...p} />;
+    case 'record':
+      return <RecordField {...p} />;
+    case 'array':
+      return <ArrayField {...p} />;
+    case 'union':
+      return <UnionField {...p} variants={shape.variants} discriminator={shape.discriminator} />;
+    case 'nested':
+      return <JsonField {...p} collapsed />;
+    default:
+      return <JsonField {...p} />;
+  }
+}
+
 
 export function wrap(p: FieldProps, body: ReactNode, filled: boolean, count?: number) {
   if (p.place !== 'property') return body;

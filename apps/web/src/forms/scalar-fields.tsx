@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { Unfinished, sameValue } from './draft.js';
 import { dotted, isRecord, type JsonSchema } from './schema.js';
-import { Shell, type FieldProps } from './SchemaForm.js';
+import { Shell, type FieldProps } from './field-shell.js';
 export function placeholderOf(schema: JsonSchema): string | undefined {
   if (schema.default === undefined) return undefined;
   if (typeof schema.default === 'string') return /[\n\t]/.test(schema.default) ? JSON.stringify(schema.default) : schema.default;
