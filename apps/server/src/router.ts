@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { createBuiltinSkillRegistry, describeSkills, type SkillDescription } from '@loom/engine';
-import { exportFlow, FLOW_LIMITS, NodeId, parseFlowExport } from '@loom/shared';
-import { CREDENTIAL_NAME } from './credentials/store.js';
+import { CredentialName, exportFlow, FLOW_LIMITS, NodeId, parseFlowExport } from '@loom/shared';
 import { RUN_ROW_STATUSES } from './db/schema.js';
 import { InvalidInputError } from './errors.js';
 import { procedure, router } from './trpc.js';
@@ -105,7 +104,7 @@ const credentialsRouter = router({
   /** Names and dates only: values never leave the server. */
   list: procedure.query(({ ctx }) => ctx.services.credentials.list()),
   set: procedure
-    .input(z.object({ name: z.string().regex(CREDENTIAL_NAME, 'letters, digits, ".", "_" or "-", up to 128, starting with a letter or digit'), value: z.string().min(1).max(65_536) }))
+    .input(z.object({ name: CredentialName, value: z.string().min(1).max(65_536) }))
     .mutation(({ ctx, input }) => ctx.services.credentials.set(input.name, input.value)),
   delete: procedure.input(z.object({ name: Id })).mutation(({ ctx, input }) => {
     ctx.services.credentials.delete(input.name);

@@ -4,8 +4,6 @@ import { credentials } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import { decryptSecret, encryptSecret } from './crypto.js';
 
-export const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
 export interface CredentialSummary {
   name: string;
   createdAt: number;

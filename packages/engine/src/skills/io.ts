@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CredentialName } from '@loom/shared';
 import type { CredentialSource } from '../context/context.js';
 import { credentialEnvName } from '../context/defaults.js';
 import { errorMessage, NodeError } from '../errors.js';
@@ -35,11 +36,7 @@ const HttpParams = z
     /** Sends a credential, named here and resolved by the engine, as `header: prefix + value`. */
     auth: z
       .object({
-        credential: z
-          .string()
-          .min(1)
-          .max(128)
-          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'credential names start with a letter or digit and contain only letters, digits, "_", "." and "-"'),
+        credential: CredentialName,
         header: z
           .string()
           .min(1)

@@ -188,8 +188,8 @@ export const AgentTool = z
   });
 export type AgentTool = z.infer<typeof AgentTool>;
 
-/** Names a credential; the same rules as `http.request`'s `auth.credential`. */
-const CredentialName = z
+/** Names a credential: in flows (an agent's `credential`, `http.request`'s `auth.credential`) and in the server's store. */
+export const CredentialName = z
   .string()
   .min(1)
   .max(128)
