@@ -34,3 +34,5 @@ install_dependencies() {
 
 ensure_pnpm
 install_dependencies
+# Debian packages: chromium (e2e), runsc and bubblewrap (sandboxes). Skipped with a note without root.
+bash scripts/system-packages.sh
