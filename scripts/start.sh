@@ -8,12 +8,5 @@ if ! command -v pnpm >/dev/null; then
   PATH="$(npm prefix --global)/bin:$PATH" # pnpm was just installed by setup.sh
 fi
 
-web_is_stale() {
-  [[ ! -f apps/web/dist/index.html ]] ||
-    [[ -n "$(find apps/web/src apps/web/index.html apps/web/vite.config.ts apps/web/package.json packages/shared/src -newer apps/web/dist/index.html -print -quit)" ]]
-}
-if web_is_stale; then
-  echo "start: building the web app (apps/web/dist)"
-  pnpm --filter @loom/web build --logLevel warn
-fi
+bash scripts/build-web.sh
 exec pnpm --filter @loom/server start

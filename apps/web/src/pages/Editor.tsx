@@ -4,6 +4,7 @@ import { api, toProblem, type ApiProblem, type FlowRow, type TemplateRow } from 
 import { FlowCanvas } from '../canvas/FlowCanvas.js';
 import { autoLayout } from '../flow/layout.js';
 import { paletteEntries } from '../flow/palette.js';
+import { templateFor } from '../flow/templates.js';
 import { Inspector } from '../panels/Inspector.js';
 import { Palette, usePaletteDrop } from '../panels/Palette.js';
 import { RunPanel } from '../panels/RunPanel.js';
@@ -47,7 +48,7 @@ export function Editor({ flowId, runId }: { flowId: string; runId: string | unde
     );
   }
   if (!flow) return <main className="page">Loading…</main>;
-  const sampleInput = templates.find((t) => t.flow.id === flow.definition.id || t.name === flow.id)?.sampleInput ?? {};
+  const sampleInput = templateFor(flow.id, templates)?.sampleInput ?? {};
   return (
     <ReactFlowProvider>
       <EditorBody flow={flow} templates={templates} sampleInput={sampleInput} onSaved={setFlow} />
@@ -205,7 +206,7 @@ function VersionMenu({ flowId, onRestored, onProblem }: { flowId: string; onRest
   );
 }
 
-/** Undo/redo, copy/paste, delete and save from the keyboard, except while typing in a field. */
+/** Undo/redo, select all, copy/paste, delete and save from the keyboard, except while typing in a field. */
 function useKeyboardShortcuts(save: () => Promise<boolean>) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -216,6 +217,7 @@ function useKeyboardShortcuts(save: () => Promise<boolean>) {
       const key = e.key.toLowerCase();
       if (mod && key === 'z' && !e.shiftKey) editor.undo();
       else if ((mod && key === 'z' && e.shiftKey) || (mod && key === 'y')) editor.redo();
+      else if (mod && key === 'a') editor.selectAll();
       else if (mod && key === 'c') editor.copySelected();
       else if (mod && key === 'v') editor.paste();
       else if (mod && key === 's') void save();

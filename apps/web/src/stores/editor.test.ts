@@ -50,6 +50,17 @@ describe('editor store', () => {
     expect(editor().dirty).toBe(true);
   });
 
+  it('selects everything without an undo step, so deleting all is one undoable change', () => {
+    editor().selectAll();
+    expect(editor().nodes.every((n) => n.selected) && editor().edges.every((e) => e.selected)).toBe(true);
+    expect(editor().past).toHaveLength(0);
+    editor().deleteSelected();
+    expect(editor().nodes).toHaveLength(0);
+    expect(editor().edges).toHaveLength(0);
+    editor().undo();
+    expect(editor().nodes.map((n) => n.id)).toEqual(['in', 'shout', 'out']);
+  });
+
   it('refuses an invalid connection with a reason and records nothing', () => {
     const before = editor().past.length;
     editor().connect({ source: 'out', target: 'shout', sourceHandle: null, targetHandle: null });

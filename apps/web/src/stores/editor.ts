@@ -36,6 +36,8 @@ export interface EditorState {
   updateNode(id: string, node: FlowNode): void;
   renameFlow(name: string): void;
   deleteSelected(): void;
+  /** Selects every node and edge (not an undoable change: nothing in the flow changes). */
+  selectAll(): void;
   copySelected(): void;
   paste(): void;
   undo(): void;
@@ -136,6 +138,11 @@ export const useEditor = create<EditorState>()((set, get) => {
       const keptEdges = edges.filter((e) => !e.selected && !removed.has(e.source) && !removed.has(e.target));
       if (removed.size === 0 && keptEdges.length === edges.length) return;
       commit({ nodes: nodes.filter((n) => !removed.has(n.id)), edges: keptEdges });
+    },
+
+    selectAll() {
+      const { nodes, edges } = get();
+      set({ nodes: nodes.map((n) => (n.selected ? n : { ...n, selected: true })), edges: edges.map((e) => (e.selected ? e : { ...e, selected: true })) });
     },
 
     copySelected() {
