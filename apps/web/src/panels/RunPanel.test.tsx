@@ -1,8 +1,9 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Flow, FlowInput } from '@loom/shared';
+import type { Flow, FlowInput, RunEvent } from '@loom/shared';
 import { useEditor } from '../stores/editor.js';
+import { useRun } from '../stores/run.js';
 import { RunPanel } from './RunPanel.js';
 
 const flow: FlowInput = {
@@ -77,5 +78,48 @@ describe('RunTab input', () => {
     render(<RunPanel flowId="f" sampleInput={{ a: 1 }} onBeforeRun={async () => true} />);
     expect(JSON.parse((screen.getByTestId('run-input') as HTMLTextAreaElement).value)).toEqual({ a: 1 });
     expect(screen.queryByTestId('run-input-toggle')).toBeNull();
+  });
+});
+
+describe('ReplayBar', () => {
+  const base = { v: 1, runId: 'r1', ts: 1_000 } as const;
+  const finishedRun: RunEvent[] = [
+    { ...base, seq: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['in', 'out'], input: { subject: 'From the run' } },
+    { ...base, seq: 2, type: 'node.status', nodeId: 'in', status: 'running', attempt: 1 },
+    { ...base, seq: 3, type: 'node.status', nodeId: 'in', status: 'succeeded', attempt: 1, output: {} },
+    { ...base, seq: 4, type: 'node.status', nodeId: 'out', status: 'running', attempt: 1 },
+    { ...base, seq: 5, type: 'node.status', nodeId: 'out', status: 'succeeded', attempt: 1, output: {} },
+    { ...base, seq: 6, type: 'run.finished', status: 'succeeded', output: {} },
+  ];
+  afterEach(() => useRun.getState().close());
+
+  it('plays and forks a finished run even when scrubbed back to where it was still running', () => {
+    useRun.setState({ runId: 'r1' });
+    act(() => useRun.getState().receive(finishedRun));
+    render(<RunPanel flowId="f" sampleInput={{}} onBeforeRun={async () => true} />);
+    act(() => useRun.getState().seek(2));
+    expect(useRun.getState().state.status).toBe('running');
+    expect(screen.getByTestId('replay-position').textContent).toBe('2/6 events');
+    expect((screen.getByTestId('replay-play') as HTMLButtonElement).disabled).toBe(false);
+    // The run is over: no Cancel, though the state at the cursor is "running"; nothing to resume.
+    expect(screen.queryByTestId('cancel-button')).toBeNull();
+    expect(screen.queryByTestId('resume-button')).toBeNull();
+    // The form shows the input the run started with.
+    expect(field('subject').value).toBe('From the run');
+    const fork = screen.getByTestId('fork-button') as HTMLButtonElement;
+    expect(fork.disabled).toBe(true); // no node selected yet
+    act(() => useEditor.setState({ nodes: useEditor.getState().nodes.map((n) => ({ ...n, selected: n.id === 'out' })) }));
+    expect(fork.textContent).toBe('Fork from out');
+    expect(fork.disabled).toBe(false);
+  });
+
+  it('neither plays nor forks a run that is still going', () => {
+    useRun.setState({ runId: 'r1' });
+    act(() => useRun.getState().receive(finishedRun.slice(0, 4)));
+    act(() => useEditor.setState({ nodes: useEditor.getState().nodes.map((n) => ({ ...n, selected: n.id === 'in' })) }));
+    render(<RunPanel flowId="f" sampleInput={{}} onBeforeRun={async () => true} />);
+    expect((screen.getByTestId('replay-play') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('fork-button') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('cancel-button')).toBeTruthy();
   });
 });

@@ -10,7 +10,7 @@ import { validateValue } from '../forms/validate.js';
 import { ProblemList } from '../pages/Home.js';
 import { navigate } from '../router.js';
 import { useEditor } from '../stores/editor.js';
-import { useRun } from '../stores/run.js';
+import { runInput, runOutcome, useRun } from '../stores/run.js';
 
 type Tab = 'run' | 'timeline' | 'supervision' | 'metrics' | 'history';
 
@@ -18,6 +18,8 @@ type Tab = 'run' | 'timeline' | 'supervision' | 'metrics' | 'history';
 export function RunPanel({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleInput: unknown; onBeforeRun: () => Promise<boolean> }) {
   const [tab, setTab] = useState<Tab>('run');
   const runId = useRun((s) => s.runId);
+  // An opened run shows the input it ran with, ready to run again or edit.
+  const openedRunInput = useRun(runInput);
   return (
     <section className="run-panel" data-testid="run-panel">
       <nav className="tabs" role="tablist">
@@ -28,7 +30,7 @@ export function RunPanel({ flowId, sampleInput, onBeforeRun }: { flowId: string;
         ))}
       </nav>
       <div className="tab-body">
-        {tab === 'run' && <RunTab flowId={flowId} sampleInput={sampleInput} onBeforeRun={onBeforeRun} />}
+        {tab === 'run' && <RunTab flowId={flowId} sampleInput={openedRunInput ?? sampleInput} onBeforeRun={onBeforeRun} />}
         {tab === 'timeline' && <Timeline />}
         {tab === 'supervision' && <SupervisionLog />}
         {tab === 'metrics' && <Metrics />}
@@ -69,6 +71,8 @@ function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleIn
   const state = useRun((s) => s.state);
   const runId = useRun((s) => s.runId);
   const streamError = useRun((s) => s.error);
+  // The run's own end, not the state at the replay cursor (which may show it running).
+  const outcome = useRun(runOutcome);
   const run = async () => {
     setProblem(null);
     let parsed: unknown;
@@ -151,12 +155,12 @@ function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleIn
           <button className="primary" onClick={() => void run()} data-testid="run-button">
             Run
           </button>
-          {runId && (state.status === 'running' || state.status === 'pending') && (
+          {runId && outcome === null && (
             <button className="danger" onClick={() => void api.runs.cancel.mutate({ runId }).catch((error: unknown) => setProblem(toProblem(error)))} data-testid="cancel-button">
               Cancel
             </button>
           )}
-          {runId && ['interrupted', 'failed', 'cancelled'].includes(state.status) && (
+          {runId && outcome !== null && outcome !== 'succeeded' && (
             <button
               onClick={() =>
                 void api.runs.resume.mutate({ runId }).then(
@@ -211,6 +215,8 @@ function describe(event: RunEvent): string {
       return `task ${event.taskId} succeeded`;
     case 'task.failed':
       return `task ${event.taskId} failed${event.retryInMs !== undefined ? `, retry in ${event.retryInMs} ms` : ''}: ${event.error.message}`;
+    case 'task.skipped':
+      return `task ${event.taskId} skipped: ${event.reason}`;
     case 'supervision.entry':
       return `${event.nodeId} step ${event.step} [${event.state}] ${event.agent}: ${event.action}`;
     case 'run.finished':
@@ -359,7 +365,7 @@ function ReplayBar({ flowId }: { flowId: string }) {
   const cursor = useRun((s) => s.cursor);
   const seek = useRun((s) => s.seek);
   const runId = useRun((s) => s.runId)!;
-  const finished = useRun((s) => !['pending', 'running'].includes(s.state.status));
+  const finished = useRun(runOutcome) !== null;
   const selected = useEditor((s) => s.nodes.find((n) => n.selected)?.id);
   const [speed, setSpeed] = useState(4);
   const [playing, setPlaying] = useState(false);

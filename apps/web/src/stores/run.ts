@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { applyRunEvent, createRunState, reduceRun, type RunEvent, type RunState } from '@loom/shared';
+import { applyRunEvent, createRunState, reduceRun, type RunEvent, type RunState, type RunStatus } from '@loom/shared';
 import { followRun, type RunFollower } from '../api/live.js';
 
 /** What a node shows besides its status, computed once per update for all nodes (see `summarise`). */
@@ -128,6 +128,22 @@ function flush(): void {
   const batch = pending;
   pending = [];
   if (batch.length) useRun.getState().receive(batch);
+}
+
+/**
+ * How the run itself ended (`null` while it goes on), whatever the cursor shows: scrubbed back
+ * into a finished run, the canvas shows it running, but it cannot be cancelled and can be
+ * played, forked or resumed. A selector: `useRun(runOutcome)`.
+ */
+export function runOutcome(s: RunViewState): RunStatus | null {
+  const last = s.eventCount > 0 ? s.events[s.eventCount - 1] : undefined;
+  return last?.type === 'run.finished' ? last.status : null;
+}
+
+/** The input the open run started with (`undefined` before its first event arrives). A selector. */
+export function runInput(s: RunViewState): unknown {
+  const first = s.eventCount > 0 ? s.events[0] : undefined;
+  return first?.type === 'run.started' ? first.input : undefined;
 }
 
 /**

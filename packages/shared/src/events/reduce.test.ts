@@ -116,6 +116,19 @@ describe('reduceRun on a realistic log', () => {
     expect(done.tasks[assigned.taskId]!.retryInMs).toBeUndefined();
   });
 
+  it('marks a task its pattern skipped after it failed, with what the pattern went on with', () => {
+    const events = researchRunLog.slice(0, researchRunLog.findIndex((e) => e.type === 'task.assigned') + 1);
+    const assigned = events.at(-1) as Extract<RunEvent, { type: 'task.assigned' }>;
+    const next = { v: 1, runId: assigned.runId, ts: assigned.ts + 5, nodeId: assigned.nodeId, taskId: assigned.taskId } as const;
+    const skipped = reduceRun([
+      ...events,
+      { ...next, seq: assigned.seq + 1, type: 'task.failed', error: { message: 'down' }, attempt: 2 },
+      { ...next, seq: assigned.seq + 2, type: 'task.skipped', reason: 'skipped by its policy', output: { fallback: true } },
+    ]);
+    expect(skipped.tasks[assigned.taskId]).toMatchObject({ status: 'skipped', attempt: 2, error: { message: 'down' }, skipReason: 'skipped by its policy', output: { fallback: true } });
+    expect(runLogError(() => reduceRun([...events, { ...next, taskId: 'nobody', seq: assigned.seq + 1, type: 'task.skipped', reason: 'x' }])).message).toBe('task.skipped for unknown task "nobody"');
+  });
+
   it('totals model calls, tokens, cost and tool calls', () => {
     expect(state.llm.calls).toBe(2);
     expect(state.llm.tokens).toEqual({ input: 300, output: 90 });

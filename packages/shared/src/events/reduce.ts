@@ -23,8 +23,11 @@ export interface TaskState {
   nodeId: string;
   parentTaskId?: string;
   assignee: string;
-  /** `cancelled`: the run ended while the task was still going. */
-  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /**
+   * `cancelled`: the run ended while the task was still going. `skipped`: it failed, and its
+   * pattern's policy went on without it (`output` is what it went on with, `error` why).
+   */
+  status: 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
   /** Attempts made so far (1 unless retried). */
   attempt: number;
   /** Set while a failed attempt waits for its retry. */
@@ -32,6 +35,8 @@ export interface TaskState {
   input?: unknown;
   output?: unknown;
   error?: RunError;
+  /** Set when a policy skipped the task (`task.skipped`). */
+  skipReason?: string;
   assignedAt: number;
   finishedAt?: number;
 }
@@ -193,6 +198,14 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
         task.status = 'failed';
         task.error = event.error;
       }
+      break;
+    }
+    case 'task.skipped': {
+      const task = state.tasks[event.taskId];
+      if (!task) throw new RunLogError(`task.skipped for unknown task "${event.taskId}"`, index);
+      task.status = 'skipped';
+      task.skipReason = event.reason;
+      if (event.output !== undefined) task.output = event.output;
       break;
     }
     case 'llm.request':

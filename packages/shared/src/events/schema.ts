@@ -103,6 +103,20 @@ export const TaskFailedEvent = z.object({
   retryInMs: z.number().int().min(0).optional(),
 });
 
+/**
+ * A pattern's policy skipped a task that failed for good (a chain step with `skip`) and went
+ * on with `output`, the step's default. Follows the task's last `task.failed`.
+ */
+export const TaskSkippedEvent = z.object({
+  ...base,
+  type: z.literal('task.skipped'),
+  taskId: z.string(),
+  nodeId: z.string(),
+  /** Why, in words: which policy, and what the pattern went on with. */
+  reason: z.string(),
+  output: z.unknown().optional(),
+});
+
 export const ChatMessage = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.string(),
@@ -208,6 +222,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   TaskAssignedEvent,
   TaskSucceededEvent,
   TaskFailedEvent,
+  TaskSkippedEvent,
   LlmRequestEvent,
   LlmDeltaEvent,
   LlmResponseEvent,

@@ -73,9 +73,14 @@ describe('chain of skills', () => {
     const skipped = await run(chainFlow({ steps: [failing('a', { onError: 'skip', default: { d: 1 } }), transform('b', 'd + 1')] }), { input: 'x' });
     expect(skipped.result.output).toBe(2);
     expect(eventsOf(skipped.events, 'task.failed')).toHaveLength(1);
+    // The timeline says the policy skipped it, right after the failure, with the default it went on with.
+    const [skip] = eventsOf(skipped.events, 'task.skipped');
+    expect(skip).toMatchObject({ nodeId: 'chain', reason: 'step 1 of 2 ("a") failed; its policy skips it and the chain goes on with its default', output: { d: 1 } });
+    expect(skip!.seq).toBe(eventsOf(skipped.events, 'task.failed')[0]!.seq + 1);
 
     const failed = await run(chainFlow({ steps: [transform('a', '$'), failing('b'), transform('c', '$')] }), { input: 'x' });
     expect(failed.result.status).toBe('failed');
+    expect(eventsOf(failed.events, 'task.skipped')).toHaveLength(0);
     expect(failed.result.error?.message).toBe('node "chain" failed: step 2 of 3 ("b") failed: down: x');
     expect(eventsOf(failed.events, 'task.assigned').map((e) => e.assignee)).toEqual(['a', 'b']);
     expect(eventsOf(failed.events, 'metrics').find((e) => e.nodeId === 'chain')!.values).toMatchObject({ stepsFailed: 1, stepsNotRun: 1, taskCompletionRate: 1 / 3 });

@@ -139,6 +139,11 @@ async function runChain(execution: NodeExecution, steps: PreparedStep[], output:
     if (prepared.onFailure === 'skip') {
       outcomes.push({ id: step.id, status: 'skipped', attempts: result.attempt, failedAt: result.startedAt, recoveredAt: result.finishedAt });
       previous = outputs[step.id] = step.default ?? null;
+      // A step whose input mapping failed never became a task: its skip shows in the metrics.
+      if ('taskId' in result) {
+        const after = result.attempt > 1 ? ` after ${result.attempt} attempts` : '';
+        execution.emit({ type: 'task.skipped', taskId: result.taskId, nodeId: execution.nodeId, reason: `step ${i + 1} of ${steps.length} ("${step.id}") failed${after}; its policy skips it and the chain goes on with its default`, output: previous });
+      }
       continue;
     }
     finish(true);
