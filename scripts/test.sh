@@ -38,11 +38,22 @@ tests_passed="$(node -e 'const r = JSON.parse(require("fs").readFileSync(process
 if [[ -f scripts/cli-smoke.sh ]]; then
   step "cli smoke" bash scripts/cli-smoke.sh
 fi
+e2e_passed=0
+if [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]]; then
+  e2e_report=e2e/artifacts/results.json
+  rm -f "$e2e_report"
+  step "e2e journeys (Chromium)" pnpm e2e
+  e2e_passed="$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(r.stats.expected)' "$e2e_report")"
+else
+  echo
+  echo "==> e2e journeys: SKIPPED: no Chromium at ${CHROMIUM_PATH:-/usr/bin/chromium} (scripts/system-packages.sh installs it when run as root)"
+fi
 if [[ -f bench/src/main.ts ]]; then
   step "bench smoke" pnpm bench --quick
 fi
 
 echo
-echo "vitest: $tests_passed tests passed; checks: $passed steps passed"
-# One line for CI: the vitest tests plus the other checks (each step but vitest counts one).
-echo "$((tests_passed + passed - 1)) passed, 0 failed"
+echo "vitest: $tests_passed tests passed; e2e: $e2e_passed journeys passed; checks: $passed steps passed"
+# One line for CI: the vitest tests and e2e journeys plus the other checks (each other step counts one).
+e2e_steps=$((e2e_passed > 0 ? 1 : 0))
+echo "$((tests_passed + e2e_passed + passed - 1 - e2e_steps)) passed, 0 failed"

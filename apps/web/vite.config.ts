@@ -13,5 +13,11 @@ export default defineConfig({
       '/socket.io': { target: 'http://127.0.0.1:3000', ws: true },
     },
   },
-  build: { outDir: 'dist', sourcemap: true, chunkSizeWarningLimit: 2000 },
+  build: {
+    outDir: 'dist',
+    sourcemap: true,
+    chunkSizeWarningLimit: 2000,
+    // The build-time profile of plugins is noise in `npm start` and CI logs (2 cores make it slow).
+    rolldownOptions: { checks: { bundlerTimings: false } },
+  },
 });
