@@ -45,3 +45,5 @@ export {
   type SandboxAudit,
   type SandboxViolationKind,
 } from './sandbox/driver.js';
+export { codeSkill } from './skills/code.js';
+export { runCodeInSandbox, codeRuntime, type CodeCall, type CodeLanguage } from './sandbox/code-call.js';
