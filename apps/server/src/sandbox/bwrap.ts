@@ -32,7 +32,7 @@ export class BwrapDriver implements SandboxDriver {
   readonly description = 'bubblewrap namespaces on the host kernel (weaker than gVisor: a kernel bug is an escape); no network, read-only minimal root, cgroup limits';
   private readonly bwrap: string;
   private readonly defaults: SandboxLimits;
-  private readonly live = new Set<SandboxProcess>();
+  private readonly live = new Set<ManagedSandbox>();
   private readonly instance = randomBytes(3).toString('hex');
   private counter = 0;
   private closed = false;
@@ -43,6 +43,11 @@ export class BwrapDriver implements SandboxDriver {
   }
 
   async spawn(spec: SandboxSpawnSpec): Promise<SandboxProcess> {
+    return this.start(spec, false);
+  }
+
+  /** Starts a sandbox; a `warm` one waits, without wall clock or audit sink, for `ManagedSandbox.arm`. */
+  start(spec: SandboxSpawnSpec, warm: boolean): ManagedSandbox {
     if (this.closed) throw new SandboxError('the bwrap sandbox driver is closed', 'sandbox_closed');
     const limits = resolveSandboxLimits(spec.limits, this.defaults);
     const files = programFiles(spec.command);
@@ -83,10 +88,9 @@ export class BwrapDriver implements SandboxDriver {
     ];
     const startedAt = Date.now();
     const child = spawn(launcher[0]!, launcher.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: {}, detached: true }) as SandboxChild;
-    audit({ type: 'created', sandboxId: id, driver: this.name, isolation: this.isolation, limits, mounts: mounts.map((m) => m.target), network: 'none' });
 
     const memoryGroup = groups.find((group) => group.includes('/memory/'));
-    const sandbox: SandboxProcess = new ManagedSandbox(
+    const sandbox = new ManagedSandbox(
       id,
       this.name,
       limits,
@@ -108,7 +112,9 @@ export class BwrapDriver implements SandboxDriver {
       },
       audit,
       startedAt,
+      warm,
     );
+    sandbox.record({ type: 'created', sandboxId: id, driver: this.name, isolation: this.isolation, limits, mounts: mounts.map((m) => m.target), network: 'none' });
     this.live.add(sandbox);
     void sandbox.exited.then(() => this.live.delete(sandbox));
     return sandbox;

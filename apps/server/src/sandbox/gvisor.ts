@@ -44,7 +44,7 @@ export class GvisorDriver implements SandboxDriver {
   private readonly runscRoot: string;
   private readonly defaults: SandboxLimits;
   private readonly mountPoints = new Set<string>();
-  private readonly live = new Set<SandboxProcess>();
+  private readonly live = new Set<ManagedSandbox>();
   private counter = 0;
   private closed = false;
   /** Distinguishes this process's sandboxes from another server's sharing the machine. */
@@ -63,6 +63,11 @@ export class GvisorDriver implements SandboxDriver {
   }
 
   async spawn(spec: SandboxSpawnSpec): Promise<SandboxProcess> {
+    return this.start(spec, false);
+  }
+
+  /** Starts a sandbox; a `warm` one waits, without wall clock or audit sink, for `ManagedSandbox.arm`. */
+  start(spec: SandboxSpawnSpec, warm: boolean): ManagedSandbox {
     if (this.closed) throw new SandboxError('the gvisor sandbox driver is closed', 'sandbox_closed');
     const limits = resolveSandboxLimits(spec.limits, this.defaults);
     const files = programFiles(spec.command);
@@ -118,11 +123,10 @@ export class GvisorDriver implements SandboxDriver {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: LAUNCHER_ENV,
     }) as SandboxChild;
-    audit({ type: 'created', sandboxId: id, driver: this.name, isolation: this.isolation, limits, mounts: mounts.map((m) => m.target), network: 'none' });
 
     let exited = false;
     child.once('close', () => (exited = true));
-    const sandbox: SandboxProcess = new ManagedSandbox(
+    const sandbox = new ManagedSandbox(
       id,
       this.name,
       limits,
@@ -141,7 +145,9 @@ export class GvisorDriver implements SandboxDriver {
       },
       audit,
       startedAt,
+      warm,
     );
+    sandbox.record({ type: 'created', sandboxId: id, driver: this.name, isolation: this.isolation, limits, mounts: mounts.map((m) => m.target), network: 'none' });
     this.live.add(sandbox);
     void sandbox.exited.then(() => this.live.delete(sandbox));
     return sandbox;

@@ -2,4 +2,5 @@
 export { GvisorDriver, gvisorAvailable, type GvisorOptions } from './gvisor.js';
 export { BwrapDriver, bwrapAvailable, type BwrapOptions } from './bwrap.js';
 export { NoSandboxDriver } from './none.js';
-export { selectSandboxDriver, type SandboxChoice, type SandboxSelection, type SelectSandboxOptions } from './select.js';
+export { WarmSandboxPool, type WarmPoolOptions } from './warm-pool.js';
+export { createSandbox, selectSandboxDriver, type SandboxChoice, type SandboxSelection, type SelectSandboxOptions } from './select.js';

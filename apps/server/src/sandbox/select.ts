@@ -2,6 +2,7 @@ import type { SandboxDriver, SandboxLimits } from '@loom/engine';
 import { BwrapDriver, bwrapAvailable } from './bwrap.js';
 import { GvisorDriver, gvisorAvailable } from './gvisor.js';
 import { NoSandboxDriver } from './none.js';
+import { WarmSandboxPool } from './warm-pool.js';
 
 export type SandboxChoice = 'auto' | 'gvisor' | 'bwrap' | 'none';
 
@@ -40,4 +41,17 @@ export function selectSandboxDriver(options: SelectSandboxOptions = {}): Sandbox
   }
   if (choice === 'auto') notes.push(`bwrap: ${bwrap.reason}`);
   return { driver: new NoSandboxDriver(notes.length ? notes.join('; ') : 'LOOM_SANDBOX=none'), notes };
+}
+
+/**
+ * The server's sandbox from its configuration: the strongest driver (or the one named),
+ * behind a warm pool unless `warm` is 0.
+ */
+export function createSandbox(config: { choice: SandboxChoice; warm: number; stateDir?: string } = { choice: 'auto', warm: 2 }): SandboxSelection {
+  const selection = selectSandboxDriver({ choice: config.choice, ...(config.stateDir ? { stateDir: config.stateDir } : {}) });
+  const { driver } = selection;
+  if (config.warm > 0 && (driver instanceof GvisorDriver || driver instanceof BwrapDriver)) {
+    return { driver: new WarmSandboxPool(driver, { size: config.warm }), notes: selection.notes };
+  }
+  return selection;
 }
