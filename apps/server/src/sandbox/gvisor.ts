@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
 import { checkEnv, checkLabel, checkMounts, programFiles } from './host-files.js';
 import { ManagedSandbox, type SandboxChild } from './managed.js';
-import { leftoverProcesses } from './verify.js';
+import { isStateFileOf, leftoverProcesses } from './verify.js';
 
 const run = promisify(execFile);
 
@@ -38,7 +38,8 @@ export class GvisorDriver implements SandboxDriver {
   readonly isolation = 'strong' as const;
   readonly description = 'gVisor (runsc, ptrace platform): a user-space kernel, no network, read-only minimal root, cgroup limits';
   private readonly runsc: string;
-  private readonly stateDir: string;
+  /** runsc's state, the shared root and the bundles: nothing outside it is written. */
+  readonly stateDir: string;
   private readonly platform: string;
   private readonly rootfs: string;
   private readonly runscRoot: string;
@@ -167,7 +168,7 @@ export class GvisorDriver implements SandboxDriver {
   }
 
   private async cleanUp(id: string, bundle: string): Promise<SandboxCleanup> {
-    if (existsSync(join(this.runscRoot, id)) || readdirSync(this.runscRoot).some((name) => name.startsWith(id))) {
+    if (existsSync(join(this.runscRoot, id)) || readdirSync(this.runscRoot).some((name) => isStateFileOf(name, id))) {
       await this.runscQuiet('delete', '-force', id);
     }
     rmSync(bundle, { recursive: true, force: true });
@@ -180,9 +181,9 @@ export class GvisorDriver implements SandboxDriver {
     for (const pid of leftoverProcesses(bundle)) leftovers.push(`process ${pid}`);
     for (const pid of leftoverProcesses(id)) if (!leftovers.includes(`process ${pid}`)) leftovers.push(`process ${pid}`);
     if (existsSync(bundle)) leftovers.push(`directory ${bundle}`);
-    if (readdirSync(this.runscRoot).some((name) => name.startsWith(id))) leftovers.push(`runsc state ${id}`);
+    if (readdirSync(this.runscRoot).some((name) => isStateFileOf(name, id))) leftovers.push(`runsc state ${id}`);
     for (const group of groups) if (existsSync(group)) leftovers.push(`cgroup ${group}`);
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((line) => line.includes(bundle) || line.includes(id));
+    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((line) => { const target = line.split(' ')[1] ?? ''; return target === bundle || target.startsWith(bundle + '/'); });
     for (const line of mounts) leftovers.push(`mount ${line.split(' ')[1]}`);
     return { ok: leftovers.length === 0, leftovers };
   }
