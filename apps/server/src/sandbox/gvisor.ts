@@ -140,8 +140,12 @@ export class GvisorDriver implements SandboxDriver {
         },
         cleanUp: () => this.cleanUp(id, bundle),
         diagnoseKill: () => {
+          // v1: our own parent group keeps the peak after runsc removed its group.
           const peak = readNumber(join(CGROUP_ROOT, 'memory', 'loom', id, 'memory.max_usage_in_bytes'));
-          return peak !== undefined && peak >= memoryBytes * 0.9 ? 'memory' : undefined;
+          if (peak !== undefined && peak >= memoryBytes * 0.9) return 'memory';
+          // v2: the parent runsc made counts its children's OOM kills.
+          const events = readText(join(CGROUP_ROOT, 'loom', id, 'memory.events'));
+          return Number(/oom_kill (\d+)/.exec(events)?.[1] ?? 0) > 0 ? 'memory' : undefined;
         },
       },
       audit,
@@ -195,6 +199,14 @@ export class GvisorDriver implements SandboxDriver {
     mkdirSync(directory ? path : dirname(path), { recursive: true, mode: 0o755 });
     if (!directory && !existsSync(path)) writeFileSync(path, '', { mode: 0o444 });
     this.mountPoints.add(target);
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 
