@@ -19,8 +19,6 @@ export interface GvisorOptions {
   limits?: Partial<SandboxLimits>;
 }
 
-/** Cgroup v1 controllers runsc creates a group in; each is removed and checked afterwards. */
-const CGROUP_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'devices', 'freezer', 'blkio'];
 const CGROUP_ROOT = '/sys/fs/cgroup';
 /** No host environment reaches runsc itself either: only a PATH to find its helpers. */
 const LAUNCHER_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -175,9 +173,15 @@ export class GvisorDriver implements SandboxDriver {
     if (existsSync(join(this.runscRoot, id)) || readdirSync(this.runscRoot).some((name) => isStateFileOf(name, id))) {
       await this.runscQuiet('delete', '-force', id);
     }
+    // Killed while booting, runsc leaves its state files behind and `delete` refuses a
+    // half-made container: once no process of it is left, the files are all there is.
+    if (leftoverProcesses(bundle).length === 0 && leftoverProcesses(id).length === 0) {
+      for (const name of readdirSync(this.runscRoot)) if (isStateFileOf(name, id)) rmSync(join(this.runscRoot, name), { force: true });
+    }
     rmSync(bundle, { recursive: true, force: true });
     // cgroup v1: one tree per controller; v2: one unified tree.
-    const trees = [...CGROUP_CONTROLLERS.map((controller) => join(CGROUP_ROOT, controller)), CGROUP_ROOT].filter((tree) => existsSync(join(tree, 'loom', id)));
+    // Every hierarchy mounted here (runsc also makes one in the named `systemd` hierarchy).
+    const trees = [...readdirSync(CGROUP_ROOT).map((name) => join(CGROUP_ROOT, name)), CGROUP_ROOT].filter((tree) => existsSync(join(tree, 'loom', id)));
     const groups = trees.flatMap((tree) => [join(tree, 'loom', id, 'sandbox'), join(tree, 'loom', id)]);
     for (const group of groups) removeCgroup(group);
 
