@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -76,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   sentinel?.kill('SIGKILL');
+  if (host?.canaryDir) rmSync(host.canaryDir, { recursive: true, force: true });
   tcp?.close();
   http?.close();
   udp?.close();
