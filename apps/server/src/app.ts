@@ -18,6 +18,8 @@ import { appRouter } from './router.js';
 import { checkListenPolicy, createAuth, createOriginPolicy, loginRoutes, normaliseOrigin, securityMiddleware, socketAllowRequest, socketAuthMiddleware } from './security/index.js';
 import { createServices, type Services } from './services.js';
 import { fallbackPage } from './web/fallback.js';
+import type { SandboxDriver } from '@loom/engine';
+import { createSandbox } from './sandbox/index.js';
 
 export interface LoomServerOptions {
   config: ServerConfig;
@@ -27,6 +29,8 @@ export interface LoomServerOptions {
   http?: HttpClient;
   templatesDir?: string;
   logger?: Logger;
+  /** Where code skills run; by default the strongest driver this machine offers (`config.sandbox`). */
+  sandbox?: SandboxDriver;
 }
 
 export interface LoomServer {
@@ -64,6 +68,19 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   });
   logger.debug({ keySource }, 'credential key loaded');
 
+  let sandbox: SandboxDriver;
+  let sandboxNotes: string[] = [];
+  if (options.sandbox) sandbox = options.sandbox;
+  else {
+    try {
+      ({ driver: sandbox, notes: sandboxNotes } = createSandbox(config.sandbox));
+    } catch (error) {
+      throw new StartupError((error as Error).message);
+    }
+  }
+  if (sandbox.isolation !== 'strong') logger.warn({ sandbox: sandbox.name, notes: sandboxNotes }, `sandbox: ${sandbox.description}`);
+  else logger.debug({ sandbox: sandbox.name }, `sandbox: ${sandbox.description}`);
+
   const db = openDatabase(config.databaseFile);
   const hub = new LiveHub();
   let services!: Services;
@@ -77,6 +94,8 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     providers: config.providers,
     ...(options.llm ? { llm: options.llm } : {}),
     ...(options.http ? { http: options.http } : {}),
+    sandbox,
+    sandboxNotes,
     publish: (runId, events) => {
       hub.publish(runId, events);
       metrics.observe(events);
@@ -176,6 +195,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
       (closed ??= (async () => {
         clearInterval(retentionTimer);
         services.runs.close();
+        await sandbox.close?.();
         await new Promise<void>((done) => void io.close(() => done()));
         http.closeAllConnections();
         if (http.listening) await new Promise<void>((done) => http.close(() => done()));

@@ -30,6 +30,12 @@ const EnvSchema = z.object({
   LOOM_OPENAI_BASE_URL: optionalString,
   LOOM_ANTHROPIC_BASE_URL: optionalString,
   LOOM_OLLAMA_BASE_URL: optionalString,
+  /** Where code skills run: `auto` picks the strongest available (gvisor, else bwrap, else none, which refuses code). */
+  LOOM_SANDBOX: z.preprocess(emptyAsUnset, z.enum(['auto', 'gvisor', 'bwrap', 'none']).default('auto')),
+  /** Sandboxes kept started per code runtime, to hide the cold start (0 turns it off). */
+  LOOM_SANDBOX_WARM: int(2, 0, 16),
+  /** gVisor's state: runsc --root, the shared root file system, one bundle per sandbox. */
+  LOOM_SANDBOX_DIR: optionalString,
   LOG_LEVEL: z.preprocess(emptyAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -48,6 +54,8 @@ export interface ServerConfig {
   webDist: string;
   logLevel: Env['LOG_LEVEL'];
   providers: { openaiBaseUrl?: string; anthropicBaseUrl?: string; ollamaBaseUrl?: string };
+  /** Absent: `auto`, 2 warm, the default state directory. */
+  sandbox?: { choice: 'auto' | 'gvisor' | 'bwrap' | 'none'; warm: number; stateDir?: string };
 }
 
 export class EnvError extends Error {
@@ -75,6 +83,7 @@ export function parseEnv(source: Record<string, string | undefined>): ServerConf
     retentionDays: env.LOOM_RETENTION_DAYS,
     webDist: fromRoot(env.LOOM_WEB_DIST),
     logLevel: env.LOG_LEVEL,
+    sandbox: { choice: env.LOOM_SANDBOX, warm: env.LOOM_SANDBOX_WARM, ...(env.LOOM_SANDBOX_DIR ? { stateDir: fromRoot(env.LOOM_SANDBOX_DIR) } : {}) },
     providers: {
       ...(env.LOOM_OPENAI_BASE_URL ? { openaiBaseUrl: env.LOOM_OPENAI_BASE_URL } : {}),
       ...(env.LOOM_ANTHROPIC_BASE_URL ? { anthropicBaseUrl: env.LOOM_ANTHROPIC_BASE_URL } : {}),

@@ -29,3 +29,21 @@ export { MAX_NESTING_DEPTH } from './graph/compile.js';
 export type { PreparedChild } from './nodes/node-kind.js';
 export { findDivergence, type Divergence, type CompareOptions } from './replay/divergence.js';
 export { planReuse, ReusePlanError, type ReusePlan, type ReusePlanInput } from './replay/reuse.js';
+export {
+  DEFAULT_SANDBOX_LIMITS,
+  SandboxError,
+  resolveSandboxLimits,
+  type SandboxDriver,
+  type SandboxIsolation,
+  type SandboxSpawnSpec,
+  type SandboxMount,
+  type SandboxLimits,
+  type SandboxProcess,
+  type SandboxExit,
+  type SandboxEndReason,
+  type SandboxCleanup,
+  type SandboxAudit,
+  type SandboxViolationKind,
+} from './sandbox/driver.js';
+export { codeSkill } from './skills/code.js';
+export { runCodeInSandbox, codeRuntime, type CodeCall, type CodeLanguage } from './sandbox/code-call.js';

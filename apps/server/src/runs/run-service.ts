@@ -1,4 +1,5 @@
 import { checkRunInput, compileFlow, derivedIds, planReuse, ReusePlanError, runFlow, type Clock, type CompiledFlow, type CredentialSource, type HttpClient, type LlmProvider, type ReusedOutcome } from '@loom/engine';
+import type { SandboxDriver } from '@loom/engine';
 import { checkFlowGraph, reduceRun, type RunError, type RunEvent, type RunState } from '@loom/shared';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { FlowRecord, FlowStore } from '../flows/store.js';
@@ -13,6 +14,8 @@ export interface RunServiceOptions {
   http: HttpClient;
   /** Named secrets for skills and providers (the encrypted store); values never reach the log. */
   credentials?: CredentialSource;
+  /** Where code skills run. */
+  sandbox?: SandboxDriver;
   /** Runs executing at once; more wait in a queue, in order. */
   maxConcurrentRuns: number;
   /** Called after each commit with the committed events of one run, in seq order. */
@@ -224,6 +227,7 @@ export class RunService {
       llm: this.options.llm,
       http: this.options.http,
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+      ...(this.options.sandbox ? { sandbox: this.options.sandbox } : {}),
       log: { append: (event: RunEvent) => this.append(run, event) },
       signal: run.controller.signal,
     };

@@ -1,5 +1,6 @@
 import type { RunEvent } from '@loom/shared';
 import type { LlmProvider } from '../llm/provider.js';
+import type { SandboxDriver } from '../sandbox/driver.js';
 
 /**
  * Everything non-deterministic reaches the engine through this context: time, ids,
@@ -20,6 +21,11 @@ export interface EngineContext {
    * output and error they produce, since an event log is stored and shown to users.
    */
   credentials?: CredentialSource;
+  /**
+   * Where untrusted code runs (code skills). Leave it out and code skills fail with
+   * `sandbox_unavailable`: code never runs in the engine's own process.
+   */
+  sandbox?: SandboxDriver;
   /** The event sink: every event of the run, in order. */
   log: EventSink;
   /** Aborting cancels the run. */

@@ -26,6 +26,11 @@ const EVENT_TYPES = [
   'supervision.entry',
   'metrics',
   'run.finished',
+  'sandbox.created',
+  'sandbox.output',
+  'sandbox.violation',
+  'sandbox.killed',
+  'sandbox.cleaned',
 ];
 
 describe('flowJsonSchema', () => {
