@@ -75,7 +75,9 @@ describe('the benchmarked runs succeed', () => {
     expect(result.status).toBe('succeeded');
     const output = result.output as { results: { ok: boolean; output: unknown }[]; metrics: Record<string, number> };
     expect(output.results.map((r) => r.output)).toEqual(Array.from({ length: 10 }, (_, i) => i));
-    expect(output.metrics.wallMs).toBeLessThan(150);
+    // Ten 50 ms items one after another would take 500 ms; at once, about 50 ms. The bound sits
+    // far from both so a loaded machine cannot fail it, while a serial run still does.
+    expect(output.metrics.wallMs).toBeLessThan(300);
     expect(output.metrics.peakRunning).toBe(10);
     // 3 nodes, a task.assigned and a task.succeeded per item, the node's metrics.
     expect(sink.count).toBe(expectedEvents(3) + 2 * 10 + 1);
