@@ -29,3 +29,6 @@ export { MAX_NESTING_DEPTH } from './graph/compile.js';
 export type { PreparedChild } from './nodes/node-kind.js';
 export { findDivergence, type Divergence, type CompareOptions } from './replay/divergence.js';
 export { planReuse, ReusePlanError, type ReusePlan, type ReusePlanInput } from './replay/reuse.js';
+export type { McpToolSource, McpToolResult, McpToolDescription, McpCallOptions } from './mcp/source.js';
+export { mcpResultText, mcpResultValue } from './mcp/source.js';
+export { createReplayMcp } from './mcp/replay.js';

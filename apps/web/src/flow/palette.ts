@@ -15,6 +15,7 @@ const BASIC: Record<Exclude<NodeKind, (typeof PATTERN_KINDS)[number]>, Omit<Pale
   skill: { title: 'Skill', description: 'A built-in skill: template, JSON transform, HTTP request, delay…', group: 'Steps', config: { skill: 'template', params: { template: '{{ $string($) }}' } } },
   router: { title: 'Router', description: 'Sends its input down the route whose condition holds.', group: 'Flow', config: { routes: [{ port: 'yes', when: 'true' }], defaultPort: 'no', mode: 'first' } },
   merge: { title: 'Merge', description: 'Joins branches into one value.', group: 'Flow', config: { mode: 'object' } },
+  mcp: { title: 'MCP tool', description: 'Calls a tool of a registered MCP server with the node\'s input as arguments.', group: 'Steps', config: { server: 'server', tool: 'tool' } },
   agent: { title: 'Agent', description: 'An LLM with tools. The demo model local/echo is a deterministic stand-in, not a language model.', group: 'Steps', config: { model: 'local/echo', prompt: '{{ $ }}', tools: [], maxIterations: 6 } },
 };
 

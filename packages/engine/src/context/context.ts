@@ -1,5 +1,6 @@
 import type { RunEvent } from '@loom/shared';
 import type { LlmProvider } from '../llm/provider.js';
+import type { McpToolSource } from '../mcp/source.js';
 
 /**
  * Everything non-deterministic reaches the engine through this context: time, ids,
@@ -20,6 +21,11 @@ export interface EngineContext {
    * output and error they produce, since an event log is stored and shown to users.
    */
   credentials?: CredentialSource;
+  /**
+   * Tools of registered MCP servers (`mcp` nodes, agents' MCP tools). Leave it out when the
+   * run has none: such tools then fail with `mcp_unavailable`.
+   */
+  mcp?: McpToolSource;
   /** The event sink: every event of the run, in order. */
   log: EventSink;
   /** Aborting cancels the run. */

@@ -22,6 +22,8 @@ const EVENT_TYPES = [
   'llm.delta',
   'llm.response',
   'tool.call',
+  'mcp.call',
+  'mcp.tool',
   'supervision.entry',
   'metrics',
   'run.finished',
@@ -75,7 +77,7 @@ describe('flowJsonSchema', () => {
 
   it('requires config only for the kinds that have no default config', () => {
     const needsConfig = nodeVariants.filter((variant) => variant.required!.includes('config')).map((variant) => variant.properties!['kind']!.const);
-    expect(needsConfig).toEqual(['skill', 'router', 'agent', 'chain', 'parallel', 'master_worker', 'supervisor', 'coordinator', 'subflow']);
+    expect(needsConfig).toEqual(['skill', 'router', 'agent', 'chain', 'parallel', 'master_worker', 'supervisor', 'coordinator', 'subflow', 'mcp']);
   });
 });
 
@@ -86,7 +88,7 @@ describe('runEventJsonSchema', () => {
     expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'https://loom.dev/schemas/run-event.v1.json' });
   });
 
-  it('lists all 12 event types, each with the common fields required', () => {
+  it('lists all 14 event types, each with the common fields required', () => {
     const variants = schema.oneOf!;
     expect(variants.map((variant) => variant.properties!['type']!.const)).toEqual(EVENT_TYPES);
     for (const variant of variants) {
