@@ -18,6 +18,9 @@ import { appRouter } from './router.js';
 import { checkListenPolicy, createAuth, createOriginPolicy, loginRoutes, normaliseOrigin, securityMiddleware, socketAllowRequest, socketAuthMiddleware } from './security/index.js';
 import { createServices, type Services } from './services.js';
 import { fallbackPage } from './web/fallback.js';
+import { savedFlowTools } from './mcp/flow-tools.js';
+import { mcpEndpoint } from './mcp/http-endpoint.js';
+import type { StdioLauncher } from './mcp/registry.js';
 
 export interface LoomServerOptions {
   config: ServerConfig;
@@ -27,6 +30,8 @@ export interface LoomServerOptions {
   http?: HttpClient;
   templatesDir?: string;
   logger?: Logger;
+  /** Runs stdio MCP servers in a sandbox; absent, registering one is refused. */
+  mcpStdio?: StdioLauncher;
 }
 
 export interface LoomServer {
@@ -77,6 +82,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     providers: config.providers,
     ...(options.llm ? { llm: options.llm } : {}),
     ...(options.http ? { http: options.http } : {}),
+    mcp: { idleMs: config.mcp.idleMs, ...(options.mcpStdio ? { stdio: options.mcpStdio } : {}) },
     publish: (runId, events) => {
       hub.publish(runId, events);
       metrics.observe(events);
@@ -120,6 +126,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.all('/mcp', mcpEndpoint({ catalog: savedFlowTools(services, { ...config.mcp, maxArgumentBytes: config.mcp.maxBodyBytes }), auth, maxBodyBytes: config.mcp.maxBodyBytes, logger }));
   app.use(
     '/trpc',
     createExpressMiddleware({
@@ -136,7 +143,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   if (existsSync(join(webDist, 'index.html'))) {
     app.use(express.static(webDist, { index: 'index.html', maxAge: '1h', setHeaders: (res, path) => path.endsWith('index.html') && res.setHeader('cache-control', 'no-cache') }));
     // Client-side routes (/flows/…, /runs/…, /share/…) all open the app.
-    app.get(/^\/(?!trpc|socket\.io|metrics|healthz).*/, (_req, res) => res.sendFile(join(webDist, 'index.html'), { headers: { 'cache-control': 'no-cache' } }));
+    app.get(/^\/(?!trpc|socket\.io|metrics|healthz|mcp$).*/, (_req, res) => res.sendFile(join(webDist, 'index.html'), { headers: { 'cache-control': 'no-cache' } }));
   } else {
     app.get('/', (_req, res) => {
       res.type('html').send(fallbackPage(services.templates.list()));
@@ -176,6 +183,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
       (closed ??= (async () => {
         clearInterval(retentionTimer);
         services.runs.close();
+        await services.mcp.close();
         await new Promise<void>((done) => void io.close(() => done()));
         http.closeAllConnections();
         if (http.listening) await new Promise<void>((done) => http.close(() => done()));

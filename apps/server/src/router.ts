@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createBuiltinSkillRegistry, describeSkills, type SkillDescription } from '@loom/engine';
-import { CredentialName, exportFlow, FLOW_LIMITS, NodeId, parseFlowExport } from '@loom/shared';
+import { CredentialName, exportFlow, FLOW_LIMITS, McpServerName, NodeId, parseFlowExport } from '@loom/shared';
+import { RegisterMcpServer } from './mcp/config.js';
 import { RUN_ROW_STATUSES } from './db/schema.js';
 import { InvalidInputError } from './errors.js';
 import { procedure, router } from './trpc.js';
@@ -121,11 +122,41 @@ const templatesRouter = router({
   }),
 });
 
+const ToolChange = z.object({ tool: z.string(), change: z.enum(['added', 'removed', 'changed']), fields: z.array(z.enum(['description', 'inputSchema', 'other'])).optional() });
+
+const mcpRouter = router({
+  servers: router({
+    list: procedure.query(({ ctx }) => ctx.services.mcp.list()),
+    get: procedure.input(z.object({ name: McpServerName })).query(({ ctx, input }) => ctx.services.mcp.get(input.name)),
+    /**
+     * Registers a server (an admin action: it needs the admin token like every procedure) and
+     * pins the tools it lists as approved. A stdio server runs a command: it needs
+     * `allowCommand: true` and a sandbox driver. Imports never register servers.
+     */
+    register: procedure.input(RegisterMcpServer).mutation(({ ctx, input }) => ctx.services.mcp.register(input)),
+    remove: procedure.input(z.object({ name: McpServerName })).mutation(async ({ ctx, input }) => {
+      await ctx.services.mcp.remove(input.name);
+      return { removed: input.name };
+    }),
+    /** Connects, lists the tools again and flags any that differ from the approved ones. */
+    refresh: procedure.input(z.object({ name: McpServerName })).mutation(({ ctx, input }) => ctx.services.mcp.refresh(input.name)),
+    /** The server's tools, resources and prompts as it announces them now. */
+    inspect: procedure.input(z.object({ name: McpServerName })).query(({ ctx, input }) => ctx.services.mcp.inspect(input.name)),
+    /** Approves the changed tools (pass the `changes` you reviewed: CONFLICT if they moved on since). */
+    approve: procedure
+      .input(z.object({ name: McpServerName, changes: z.array(ToolChange).max(10_000).optional() }))
+      .mutation(({ ctx, input }) => ctx.services.mcp.approve(input.name, input.changes)),
+  }),
+  /** Every tool of every registered server with its state, from the database (for the palette and agents' tool lists). */
+  tools: procedure.query(({ ctx }) => ctx.services.mcp.tools()),
+});
+
 export const appRouter = router({
   flows: flowsRouter,
   runs: runsRouter,
   credentials: credentialsRouter,
   templates: templatesRouter,
+  mcp: mcpRouter,
   system: router({
     info: procedure.query(({ ctx }) => ctx.services.info()),
     /** The built-in skills with JSON Schemas of their parameters, for the inspector's forms. */

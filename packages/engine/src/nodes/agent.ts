@@ -2,7 +2,7 @@ import { RetryPolicy, type AgentTool, type ChatMessage, type McpToolRef, type Ru
 import { NodeError, toRunError } from '../errors.js';
 import { compileTemplate, stringify, type CompiledTemplate } from '../expressions/template.js';
 import type { CompiledFlow } from '../graph/compile.js';
-import { checkRunInput } from '../graph/input.js';
+import { checkRunInput, inputJsonSchema } from '../graph/input.js';
 import { compileJsonSchema, type CompiledJsonSchema } from '../llm/json-schema.js';
 import type { LlmCallOptions, LlmDelta, LlmRequest, LlmResult, LlmToolCall, LlmToolSpec } from '../llm/provider.js';
 import { runEmbeddedFlow } from '../scheduler/loop.js';
@@ -242,7 +242,7 @@ function prepareTool(tool: AgentTool, env: PrepareEnv, path: (string | number)[]
   if (tool.flow !== undefined) {
     const compiled = env.compileChildFlow(tool.flow, [...path, 'flow']);
     if (!compiled || schemaFailed) return undefined;
-    const parameters = tool.parameters ?? subflowParameters(compiled);
+    const parameters = tool.parameters ?? inputJsonSchema(compiled) ?? DEFAULT_TOOL_PARAMETERS;
     return {
       kind: 'flow',
       compiled,
@@ -260,31 +260,6 @@ function prepareTool(tool: AgentTool, env: PrepareEnv, path: (string | number)[]
     args: args ?? compileJsonSchema(DEFAULT_TOOL_PARAMETERS),
     spec: { name: tool.name, description: tool.description ?? prepared.skill.description, parameters: tool.parameters ?? DEFAULT_TOOL_PARAMETERS },
   };
-}
-
-/**
- * The JSON Schema a model is shown for a sub-flow tool without `parameters`: an object
- * with the sub-flow's input fields (from every input node; the first declaration of a
- * name wins). A field with a default is never required. No fields: the skills' default.
- */
-function subflowParameters(compiled: CompiledFlow): Record<string, unknown> {
-  const properties: Record<string, Record<string, unknown>> = {};
-  const required: string[] = [];
-  for (const index of compiled.inputNodes) {
-    const node = compiled.nodes[index]!.node;
-    if (node.kind !== 'input') continue;
-    for (const [name, field] of Object.entries(node.config.fields)) {
-      if (Object.hasOwn(properties, name)) continue;
-      properties[name] = {
-        ...(field.type === 'any' ? {} : { type: field.type }),
-        ...(field.description === undefined ? {} : { description: field.description }),
-        ...(field.default === undefined ? {} : { default: field.default }),
-      };
-      if (field.required && field.default === undefined) required.push(name);
-    }
-  }
-  if (Object.keys(properties).length === 0) return DEFAULT_TOOL_PARAMETERS;
-  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
 }
 
 const NO_RETRY: RetryPolicy = RetryPolicy.parse({});
