@@ -34,6 +34,16 @@ export function describeEvent(event: RunEvent, started: Map<string, number>): st
       return `  ${event.nodeId}: ${MARK.failed} ${shortTask(event.taskId)}: ${event.error.message}${event.retryInMs !== undefined ? `; retrying in ${event.retryInMs} ms` : ''}`;
     case 'metrics':
       return event.nodeId === undefined ? undefined : `  ${event.nodeId}: metrics ${formatMetrics(event.values)}`;
+    case 'sandbox.created':
+      return `  ${event.nodeId}: sandbox ${event.sandboxId} (${event.driver}${event.isolation === 'strong' ? '' : `, ${event.isolation} isolation`}, ${event.runtime}, ${event.limits.memoryMb} MB, ${event.limits.wallClockMs} ms)`;
+    case 'sandbox.output':
+      return event.text.trimEnd().split('\n').map((line) => `  ${event.nodeId} ${event.stream === 'stderr' ? '!' : '|'} ${line}`).join('\n') + (event.truncated ? `\n  ${event.nodeId}: (${event.stream} cut)` : '');
+    case 'sandbox.violation':
+      return `  ${event.nodeId}: sandbox ${event.kind} violation: ${event.detail}`;
+    case 'sandbox.killed':
+      return `  ${event.nodeId}: sandbox killed (${event.reason}): ${event.detail}`;
+    case 'sandbox.cleaned':
+      return event.ok ? undefined : `  ${event.nodeId}: sandbox NOT cleaned up: ${event.leftovers.join(', ')}`;
     case 'supervision.entry':
       return `  ${event.nodeId}: [${event.state}] ${event.agent}: ${event.action} — ${event.assessment}`;
     default:

@@ -21,6 +21,8 @@ import { fallbackPage } from './web/fallback.js';
 import { savedFlowTools } from './mcp/flow-tools.js';
 import { mcpEndpoint } from './mcp/http-endpoint.js';
 import type { StdioLauncher } from './mcp/registry.js';
+import type { SandboxDriver } from '@loom/engine';
+import { createSandbox } from './sandbox/index.js';
 
 export interface LoomServerOptions {
   config: ServerConfig;
@@ -32,6 +34,8 @@ export interface LoomServerOptions {
   logger?: Logger;
   /** Runs stdio MCP servers in a sandbox; absent, registering one is refused. */
   mcpStdio?: StdioLauncher;
+  /** Where code skills run; by default the strongest driver this machine offers (`config.sandbox`). */
+  sandbox?: SandboxDriver;
 }
 
 export interface LoomServer {
@@ -69,6 +73,19 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   });
   logger.debug({ keySource }, 'credential key loaded');
 
+  let sandbox: SandboxDriver;
+  let sandboxNotes: string[] = [];
+  if (options.sandbox) sandbox = options.sandbox;
+  else {
+    try {
+      ({ driver: sandbox, notes: sandboxNotes } = createSandbox(config.sandbox));
+    } catch (error) {
+      throw new StartupError((error as Error).message);
+    }
+  }
+  if (sandbox.isolation !== 'strong') logger.warn({ sandbox: sandbox.name, notes: sandboxNotes }, `sandbox: ${sandbox.description}`);
+  else logger.debug({ sandbox: sandbox.name }, `sandbox: ${sandbox.description}`);
+
   const db = openDatabase(config.databaseFile);
   const hub = new LiveHub();
   let services!: Services;
@@ -83,6 +100,8 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     ...(options.llm ? { llm: options.llm } : {}),
     ...(options.http ? { http: options.http } : {}),
     mcp: { idleMs: config.mcp.idleMs, ...(options.mcpStdio ? { stdio: options.mcpStdio } : {}) },
+    sandbox,
+    sandboxNotes,
     publish: (runId, events) => {
       hub.publish(runId, events);
       metrics.observe(events);
@@ -184,6 +203,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
         clearInterval(retentionTimer);
         services.runs.close();
         await services.mcp.close();
+        await sandbox.close?.();
         await new Promise<void>((done) => void io.close(() => done()));
         http.closeAllConnections();
         if (http.listening) await new Promise<void>((done) => http.close(() => done()));

@@ -37,6 +37,12 @@ const EnvSchema = z.object({
   LOOM_MCP_FLOWS: z.preprocess(emptyAsUnset, z.string().default('')),
   /** A connection to a registered MCP server unused this long is closed. */
   LOOM_MCP_IDLE_MS: int(60_000, 100, 86_400_000),
+  /** Where code skills run: `auto` picks the strongest available (gvisor, else bwrap, else none, which refuses code). */
+  LOOM_SANDBOX: z.preprocess(emptyAsUnset, z.enum(['auto', 'gvisor', 'bwrap', 'none']).default('auto')),
+  /** Sandboxes kept started per code runtime, to hide the cold start (0 turns it off). */
+  LOOM_SANDBOX_WARM: int(2, 0, 16),
+  /** gVisor's state: runsc --root, the shared root file system, one bundle per sandbox. */
+  LOOM_SANDBOX_DIR: optionalString,
   LOG_LEVEL: z.preprocess(emptyAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
 
@@ -56,6 +62,8 @@ export interface ServerConfig {
   logLevel: Env['LOG_LEVEL'];
   providers: { openaiBaseUrl?: string; anthropicBaseUrl?: string; ollamaBaseUrl?: string };
   mcp: { maxConcurrent: number; timeoutMs: number; maxBodyBytes: number; allowFlows: string[]; idleMs: number };
+  /** Absent: `auto`, 2 warm, the default state directory. */
+  sandbox?: { choice: 'auto' | 'gvisor' | 'bwrap' | 'none'; warm: number; stateDir?: string };
 }
 
 export class EnvError extends Error {
@@ -90,6 +98,7 @@ export function parseEnv(source: Record<string, string | undefined>): ServerConf
       allowFlows: env.LOOM_MCP_FLOWS.split(',').map((id) => id.trim()).filter(Boolean),
       idleMs: env.LOOM_MCP_IDLE_MS,
     },
+    sandbox: { choice: env.LOOM_SANDBOX, warm: env.LOOM_SANDBOX_WARM, ...(env.LOOM_SANDBOX_DIR ? { stateDir: fromRoot(env.LOOM_SANDBOX_DIR) } : {}) },
     providers: {
       ...(env.LOOM_OPENAI_BASE_URL ? { openaiBaseUrl: env.LOOM_OPENAI_BASE_URL } : {}),
       ...(env.LOOM_ANTHROPIC_BASE_URL ? { anthropicBaseUrl: env.LOOM_ANTHROPIC_BASE_URL } : {}),

@@ -5,3 +5,4 @@ export type { RunRecord } from './runs/run-store.js';
 export type { FlowRecord, FlowSummary, FlowVersionSummary } from './flows/store.js';
 export { createLoomServer, StartupError, type LoomServer, type LoomServerOptions } from './app.js';
 export { parseEnv, type ServerConfig } from './env.js';
+export { createSandbox, WarmSandboxPool, selectSandboxDriver, GvisorDriver, BwrapDriver, NoSandboxDriver, gvisorAvailable, bwrapAvailable, type SandboxChoice, type SandboxSelection } from './sandbox/index.js';

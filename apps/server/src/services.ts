@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createStandardProviders, credentialEnvName, envCredentials, fetchHttpClient, LOCAL_PROVIDER_NOTICE, type Clock, type HttpClient, type LlmProvider, type StandardProviderOptions } from '@loom/engine';
 import { parseFlow, type FlowIssue } from '@loom/shared';
+import type { SandboxDriver } from '@loom/engine';
 import { CredentialStore } from './credentials/store.js';
 import type { Db } from './db/open.js';
 import { FlowStore, runProblems } from './flows/store.js';
@@ -22,6 +23,10 @@ export interface ServicesOptions extends Pick<RunServiceOptions, 'publish' | 'ru
   newId?: () => string;
   /** MCP connections: idle close, call limits, and the sandbox stdio servers run in. */
   mcp?: { idleMs?: number; callTimeoutMs?: number; stdio?: StdioLauncher };
+  /** Where code skills run; without it they fail with `sandbox_unavailable`. */
+  sandbox?: SandboxDriver;
+  /** Why stronger sandboxes were not available, for `system.info`. */
+  sandboxNotes?: string[];
 }
 
 export interface Services {
@@ -34,10 +39,18 @@ export interface Services {
   mcp: McpRegistry;
   now(): number;
   validate(definition: unknown): { ok: boolean; issues: FlowIssue[]; problems: FlowIssue[] };
-  info(): { version: string; providers: { name: string; notice?: string }[]; maxConcurrentRuns: number };
+  info(): { version: string; providers: { name: string; notice?: string }[]; maxConcurrentRuns: number; sandbox: SandboxInfo };
 }
 
 export const SERVER_VERSION = '0.1.0';
+
+/** What `system.info` says about where code runs: users see when it is weaker than gVisor. */
+export interface SandboxInfo {
+  driver: string;
+  isolation: 'strong' | 'weak' | 'none';
+  description: string;
+  notes: string[];
+}
 
 /** The server's services over one database. Transport-free: tRPC procedures and tests call them. */
 export function createServices(options: ServicesOptions): Services {
@@ -75,6 +88,7 @@ export function createServices(options: ServicesOptions): Services {
     },
     mcp: mcp.toolSource(),
     maxConcurrentRuns: options.maxConcurrentRuns,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     publish: options.publish,
     ...(options.runChanged ? { runChanged: options.runChanged } : {}),
     ...(options.committed ? { committed: options.committed } : {}),
@@ -99,6 +113,9 @@ export function createServices(options: ServicesOptions): Services {
       version: SERVER_VERSION,
       providers: [...llm.keys()].map((name) => (name === 'local' ? { name, notice: LOCAL_PROVIDER_NOTICE } : { name })),
       maxConcurrentRuns: options.maxConcurrentRuns,
+      sandbox: options.sandbox
+        ? { driver: options.sandbox.name, isolation: options.sandbox.isolation, description: options.sandbox.description, notes: options.sandboxNotes ?? [] }
+        : { driver: 'none', isolation: 'none', description: 'no sandbox: code skills are refused', notes: options.sandboxNotes ?? [] },
     }),
   };
 }

@@ -33,3 +33,21 @@ export type { McpToolSource, McpToolResult, McpToolDescription, McpCallOptions }
 export { mcpResultText, mcpResultValue } from './mcp/source.js';
 export { createReplayMcp } from './mcp/replay.js';
 export { createFlowToolServer, FlowToolRefusal, runResources, FLOW_RUN_META_KEY, type FlowTool, type FlowToolCatalog, type FlowToolRun, type FlowToolResources } from './mcp/serve.js';
+export {
+  DEFAULT_SANDBOX_LIMITS,
+  SandboxError,
+  resolveSandboxLimits,
+  type SandboxDriver,
+  type SandboxIsolation,
+  type SandboxSpawnSpec,
+  type SandboxMount,
+  type SandboxLimits,
+  type SandboxProcess,
+  type SandboxExit,
+  type SandboxEndReason,
+  type SandboxCleanup,
+  type SandboxAudit,
+  type SandboxViolationKind,
+} from './sandbox/driver.js';
+export { codeSkill } from './skills/code.js';
+export { runCodeInSandbox, codeRuntime, type CodeCall, type CodeLanguage } from './sandbox/code-call.js';

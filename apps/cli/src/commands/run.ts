@@ -4,6 +4,7 @@ import { createStandardProviders, derivedIds, envCredentials, fetchHttpClient, r
 import { loadFlow, readTextFile, resolvePath } from '../load.js';
 import { EXIT, UsageError } from '../usage.js';
 import { describeEvent, formatValue } from '../format.js';
+import { cliSandbox } from '../sandbox.js';
 
 export interface RunCommandOptions {
   input?: string;
@@ -27,10 +28,11 @@ export async function runCommand(file: string, options: RunCommandOptions, out: 
   };
   process.on('SIGINT', cancel);
   process.on('SIGTERM', cancel);
+  const sandbox = cliSandbox(process.env);
   try {
     const result = await runFlow(
       compiled,
-      { clock: systemClock, ids: derivedIds, llm: createStandardProviders(providerUrls(process.env)), http: fetchHttpClient, credentials: envCredentials(process.env), log: sink, signal: controller.signal },
+      { clock: systemClock, ids: derivedIds, llm: createStandardProviders(providerUrls(process.env)), http: fetchHttpClient, credentials: envCredentials(process.env), sandbox, log: sink, signal: controller.signal },
       { input, ...(options.runId !== undefined ? { runId: options.runId } : {}) },
     );
     if (!options.json) {
@@ -48,6 +50,7 @@ export async function runCommand(file: string, options: RunCommandOptions, out: 
   } finally {
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
+    await sandbox.close();
     if (eventsFile !== undefined) closeSync(eventsFile);
   }
 }

@@ -1,4 +1,5 @@
 import { checkRunInput, compileFlow, derivedIds, planReuse, ReusePlanError, runFlow, type Clock, type CompiledFlow, type CredentialSource, type HttpClient, type LlmProvider, type McpToolSource, type ReusedOutcome } from '@loom/engine';
+import type { SandboxDriver } from '@loom/engine';
 import { checkFlowGraph, reduceRun, type RunError, type RunEvent, type RunState } from '@loom/shared';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { FlowRecord, FlowStore } from '../flows/store.js';
@@ -15,6 +16,8 @@ export interface RunServiceOptions {
   credentials?: CredentialSource;
   /** Tools of the registered MCP servers. */
   mcp?: McpToolSource;
+  /** Where code skills run. */
+  sandbox?: SandboxDriver;
   /** Runs executing at once; more wait in a queue, in order. */
   maxConcurrentRuns: number;
   /** Called after each commit with the committed events of one run, in seq order. */
@@ -227,6 +230,7 @@ export class RunService {
       http: this.options.http,
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
       ...(this.options.mcp ? { mcp: this.options.mcp } : {}),
+      ...(this.options.sandbox ? { sandbox: this.options.sandbox } : {}),
       log: { append: (event: RunEvent) => this.append(run, event) },
       signal: run.controller.signal,
     };

@@ -1,6 +1,7 @@
 import type { RunEvent } from '@loom/shared';
 import type { LlmProvider } from '../llm/provider.js';
 import type { McpToolSource } from '../mcp/source.js';
+import type { SandboxDriver } from '../sandbox/driver.js';
 
 /**
  * Everything non-deterministic reaches the engine through this context: time, ids,
@@ -26,6 +27,11 @@ export interface EngineContext {
    * run has none: such tools then fail with `mcp_unavailable`.
    */
   mcp?: McpToolSource;
+  /**
+   * Where untrusted code runs (code skills). Leave it out and code skills fail with
+   * `sandbox_unavailable`: code never runs in the engine's own process.
+   */
+  sandbox?: SandboxDriver;
   /** The event sink: every event of the run, in order. */
   log: EventSink;
   /** Aborting cancels the run. */

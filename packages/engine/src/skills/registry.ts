@@ -12,6 +12,7 @@ import {
   throwErrorSkill,
 } from './data.js';
 import { delaySkill, httpRequestSkill } from './io.js';
+import { codeSkill } from './code.js';
 
 /** Skills by id. Later issues register more (code in sandboxes, MCP tools). */
 export class SkillRegistry {
@@ -54,6 +55,7 @@ export const BUILTIN_SKILLS = [
   throwErrorSkill,
   delaySkill,
   httpRequestSkill,
+  codeSkill,
 ] as const;
 
 export function createBuiltinSkillRegistry(): SkillRegistry {

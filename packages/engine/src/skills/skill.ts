@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FlowSettings } from '@loom/shared';
+import type { FlowSettings, RunEventBody } from '@loom/shared';
 import type { EngineContext } from '../context/context.js';
 import type { ExpressionScope } from '../expressions/jsonata.js';
 
@@ -38,6 +38,11 @@ export interface SkillExecution {
   scope: ExpressionScope;
   context: EngineContext;
   settings: FlowSettings;
+  /** Set when run by a node (always, inside a run): the node and task the skill's events belong to. */
+  nodeId?: string;
+  taskId?: string;
+  /** Appends an event to the run's log (skills that record effects: sandboxes, tool calls). */
+  emit?(body: RunEventBody): void;
 }
 
 /** A parameter problem found while preparing, located inside `params`. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyRunEvent, createRunState, reduceRun, RunLogError, STREAM_TEXT_LIMIT } from './reduce.js';
 import type { RunEvent, RunEventBody } from './schema.js';
+import { RunEvent as RunEventSchema } from './schema.js';
 import { RESEARCH_RUN_ID, researchRunLog, runLog } from './__fixtures__/research-run.js';
 
 function runLogError(fn: () => unknown): RunLogError {
@@ -279,5 +280,26 @@ describe('streaming model answers', () => {
   it('forgets streams cut short by the end of the run', () => {
     const state = reduceRun(runLog('run-cut', [start, delta(0, 'Hel'), [9, { type: 'run.finished', status: 'cancelled' }]]));
     expect(state.streams).toEqual({});
+  });
+});
+
+describe('sandbox events', () => {
+  it('are accepted in a log and leave node and task state to their own events', () => {
+    const base = { v: 1 as const, runId: 'run-sbx' };
+    const limits = { memoryMb: 256, cpus: 1, pids: 1024, wallClockMs: 1000, scratchMb: 64, outputBytes: 1000 };
+    const events: RunEvent[] = [
+      { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['code'], input: {} },
+      { ...base, seq: 2, ts: 2, type: 'node.status', nodeId: 'code', status: 'running', attempt: 1 },
+      { ...base, seq: 3, ts: 3, type: 'sandbox.created', nodeId: 'code', sandboxId: 'code/1/code-1', driver: 'gvisor', isolation: 'strong', runtime: 'javascript', limits, allowHosts: [] },
+      { ...base, seq: 4, ts: 4, type: 'sandbox.violation', nodeId: 'code', sandboxId: 'code/1/code-1', kind: 'timeout', detail: 'wall-clock limit of 1000 ms reached' },
+      { ...base, seq: 5, ts: 5, type: 'sandbox.killed', nodeId: 'code', sandboxId: 'code/1/code-1', reason: 'timeout', detail: 'wall-clock limit of 1000 ms reached' },
+      { ...base, seq: 6, ts: 6, type: 'sandbox.output', nodeId: 'code', sandboxId: 'code/1/code-1', stream: 'stdout', text: 'hi\n' },
+      { ...base, seq: 7, ts: 7, type: 'sandbox.cleaned', nodeId: 'code', sandboxId: 'code/1/code-1', ok: true, leftovers: [], exitCode: null },
+      { ...base, seq: 8, ts: 8, type: 'node.status', nodeId: 'code', status: 'failed', attempt: 1, error: { message: 'timed out', code: 'sandbox_timeout' } },
+    ];
+    for (const event of events) expect(RunEventSchema.safeParse(event).success).toBe(true);
+    const state = reduceRun(events);
+    expect(state.nodes['code']).toMatchObject({ status: 'failed', error: { code: 'sandbox_timeout' } });
+    expect(state.lastSeq).toBe(8);
   });
 });

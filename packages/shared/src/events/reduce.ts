@@ -227,6 +227,13 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
       break;
     case 'mcp.tool':
       break;
+    // A sandbox's audit trail: shown in the timeline; the run's state is in node and task events.
+    case 'sandbox.created':
+    case 'sandbox.output':
+    case 'sandbox.violation':
+    case 'sandbox.killed':
+    case 'sandbox.cleaned':
+      break;
     case 'supervision.entry': {
       const { nodeId, step, state: machineState, agent, action, assessment, metrics, seq, ts } = event;
       state.supervision.push({ seq, ts, nodeId, step, state: machineState, agent, action, assessment, metrics });

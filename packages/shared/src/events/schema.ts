@@ -230,6 +230,69 @@ export const MetricsEvent = z.object({
   values: z.record(z.string(), z.number()),
 });
 
+/**
+ * The audit trail of a sandbox (code skills, stdio tools): one sandbox per execution,
+ * `sandboxId` derived from the task (`<taskId>/code-<n>`), so a replay names it the same.
+ * The code's result is the node's or task's output; these record what happened around it.
+ */
+const sandboxBase = { ...base, nodeId: z.string(), sandboxId: z.string() };
+
+export const SandboxLimitsRecord = z.object({
+  memoryMb: z.number(),
+  cpus: z.number(),
+  pids: z.number(),
+  wallClockMs: z.number(),
+  scratchMb: z.number(),
+  outputBytes: z.number(),
+});
+
+export const SandboxCreatedEvent = z.object({
+  ...sandboxBase,
+  type: z.literal('sandbox.created'),
+  /** `gvisor`, `bwrap`. */
+  driver: z.string(),
+  isolation: z.enum(['strong', 'weak', 'none']),
+  /** What runs inside, e.g. `javascript`. */
+  runtime: z.string(),
+  limits: SandboxLimitsRecord,
+  /** Hosts the code may reach through the engine's allow-listed HTTP bridge; the sandbox itself has no network. */
+  allowHosts: z.array(z.string()),
+});
+
+export const SandboxOutputEvent = z.object({
+  ...sandboxBase,
+  type: z.literal('sandbox.output'),
+  stream: z.enum(['stdout', 'stderr']),
+  text: z.string(),
+  /** Set when the stream was longer than what the event keeps. */
+  truncated: z.literal(true).optional(),
+});
+
+export const SandboxViolationEvent = z.object({
+  ...sandboxBase,
+  type: z.literal('sandbox.violation'),
+  /** `memory`, `timeout`, `output_limit`, `network`, ... */
+  kind: z.string(),
+  detail: z.string(),
+});
+
+export const SandboxKilledEvent = z.object({
+  ...sandboxBase,
+  type: z.literal('sandbox.killed'),
+  /** `timeout`, `memory`, `output_limit`, `killed` (cancelled or the code's result arrived). */
+  reason: z.string(),
+  detail: z.string(),
+});
+
+export const SandboxCleanedEvent = z.object({
+  ...sandboxBase,
+  type: z.literal('sandbox.cleaned'),
+  /** True when no process, mount, directory or cgroup of the sandbox was left. */
+  ok: z.boolean(),
+  leftovers: z.array(z.string()),
+  exitCode: z.number().int().nullable(),
+});
+
 export const RunFinishedEvent = z.object({
   ...base,
   type: z.literal('run.finished'),
@@ -253,6 +316,11 @@ export const RunEvent = z.discriminatedUnion('type', [
   SupervisionEntryEvent,
   MetricsEvent,
   RunFinishedEvent,
+  SandboxCreatedEvent,
+  SandboxOutputEvent,
+  SandboxViolationEvent,
+  SandboxKilledEvent,
+  SandboxCleanedEvent,
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 export type RunEventType = RunEvent['type'];

@@ -27,6 +27,11 @@ const EVENT_TYPES = [
   'supervision.entry',
   'metrics',
   'run.finished',
+  'sandbox.created',
+  'sandbox.output',
+  'sandbox.violation',
+  'sandbox.killed',
+  'sandbox.cleaned',
 ];
 
 describe('flowJsonSchema', () => {
@@ -88,7 +93,7 @@ describe('runEventJsonSchema', () => {
     expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'https://loom.dev/schemas/run-event.v1.json' });
   });
 
-  it('lists all 14 event types, each with the common fields required', () => {
+  it('lists all 19 event types, each with the common fields required', () => {
     const variants = schema.oneOf!;
     expect(variants.map((variant) => variant.properties!['type']!.const)).toEqual(EVENT_TYPES);
     for (const variant of variants) {

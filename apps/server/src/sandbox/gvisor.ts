@@ -1,0 +1,228 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
+import { checkEnv, checkLabel, checkMounts, programFiles } from './host-files.js';
+import { ManagedSandbox, type SandboxChild } from './managed.js';
+import { leftoverProcesses } from './verify.js';
+
+const run = promisify(execFile);
+
+export interface GvisorOptions {
+  runsc?: string;
+  /** Holds runsc's state (`--root`), the shared root filesystem and one bundle per sandbox. */
+  stateDir?: string;
+  /** `ptrace` works everywhere; `kvm` hangs on machines without nested virtualisation (as here). */
+  platform?: string;
+  limits?: Partial<SandboxLimits>;
+}
+
+/** Cgroup v1 controllers runsc creates a group in; each is removed and checked afterwards. */
+const CGROUP_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'devices', 'freezer', 'blkio'];
+const CGROUP_ROOT = '/sys/fs/cgroup';
+/** No host environment reaches runsc itself either: only a PATH to find its helpers. */
+const LAUNCHER_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+/**
+ * gVisor (`runsc run` on an OCI bundle generated per sandbox): a user-space kernel
+ * between the code and the host. Per sandbox: a read-only root holding only the program
+ * and its libraries (plus read-only mounts the caller names), a size-limited tmpfs
+ * scratch at /tmp, no network (`--network=none`), user 65534 with no capabilities and
+ * `noNewPrivileges`, its own pid/ipc/uts/mount/network namespaces, cgroup limits on
+ * memory (swap = limit), CPU and pids, and a wall-clock kill (`runsc kill` + `delete -force`).
+ */
+export class GvisorDriver implements SandboxDriver {
+  readonly name = 'gvisor';
+  readonly isolation = 'strong' as const;
+  readonly description = 'gVisor (runsc, ptrace platform): a user-space kernel, no network, read-only minimal root, cgroup limits';
+  private readonly runsc: string;
+  private readonly stateDir: string;
+  private readonly platform: string;
+  private readonly rootfs: string;
+  private readonly runscRoot: string;
+  private readonly defaults: SandboxLimits;
+  private readonly mountPoints = new Set<string>();
+  private readonly live = new Set<ManagedSandbox>();
+  private counter = 0;
+  private closed = false;
+  /** Distinguishes this process's sandboxes from another server's sharing the machine. */
+  private readonly instance = randomBytes(3).toString('hex');
+
+  constructor(options: GvisorOptions = {}) {
+    this.runsc = options.runsc ?? '/usr/bin/runsc';
+    this.stateDir = options.stateDir ?? '/run/loom-sandbox/gvisor';
+    this.platform = options.platform ?? 'ptrace';
+    this.rootfs = join(this.stateDir, 'rootfs');
+    this.runscRoot = join(this.stateDir, 'state');
+    this.defaults = resolveSandboxLimits(options.limits);
+    mkdirSync(this.rootfs, { recursive: true, mode: 0o755 });
+    mkdirSync(this.runscRoot, { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.stateDir, 'bundles'), { recursive: true, mode: 0o700 });
+  }
+
+  async spawn(spec: SandboxSpawnSpec): Promise<SandboxProcess> {
+    return this.start(spec, false);
+  }
+
+  /** Starts a sandbox; a `warm` one waits, without wall clock or audit sink, for `ManagedSandbox.arm`. */
+  start(spec: SandboxSpawnSpec, warm: boolean): ManagedSandbox {
+    if (this.closed) throw new SandboxError('the gvisor sandbox driver is closed', 'sandbox_closed');
+    const limits = resolveSandboxLimits(spec.limits, this.defaults);
+    const files = programFiles(spec.command);
+    const mounts = checkMounts(spec.mounts);
+    const env = checkEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', ...spec.env });
+    const id = `loom-${checkLabel(spec.label)}-${this.instance}-${++this.counter}`;
+    const bundle = join(this.stateDir, 'bundles', id);
+    const audit = (record: SandboxAudit) => spec.onAudit?.(record);
+
+    for (const file of files) this.ensureMountPoint(file, false);
+    for (const mount of mounts) this.ensureMountPoint(mount.target, statSync(mount.source).isDirectory());
+    mkdirSync(bundle, { mode: 0o700 });
+    const memoryBytes = limits.memoryMb * 1024 * 1024;
+    const config = {
+      ociVersion: '1.0.0',
+      process: {
+        terminal: false,
+        user: { uid: 65534, gid: 65534 },
+        args: [spec.command, ...(spec.args ?? [])],
+        env,
+        cwd: spec.cwd ?? '/tmp',
+        capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
+        noNewPrivileges: true,
+        rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      },
+      root: { path: this.rootfs, readonly: true },
+      hostname: 'sandbox',
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noexec', 'mode=755', 'size=1m'] },
+        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', `size=${limits.scratchMb}m`, 'mode=1777'] },
+        ...files.map((file) => ({ destination: file, type: 'bind', source: file, options: ['rbind', 'ro', 'nosuid', 'nodev'] })),
+        ...mounts.map((mount) => ({ destination: mount.target, type: 'bind', source: mount.source, options: ['rbind', 'ro', 'nosuid', 'nodev'] })),
+      ],
+      linux: {
+        namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+        cgroupsPath: `/loom/${id}/sandbox`,
+        resources: {
+          memory: { limit: memoryBytes, swap: memoryBytes },
+          cpu: { quota: Math.round(limits.cpus * 100_000), period: 100_000 },
+          pids: { limit: limits.pids },
+        },
+        maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'],
+        readonlyPaths: ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus'],
+      },
+    };
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    // Our own parent group, so the memory peak is still readable after runsc removed its group.
+    if (existsSync(join(CGROUP_ROOT, 'memory'))) mkdirSync(join(CGROUP_ROOT, 'memory', 'loom', id), { recursive: true });
+
+    const startedAt = Date.now();
+    const child = spawn(this.runsc, [...this.globalFlags(), 'run', '--bundle', bundle, id], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: LAUNCHER_ENV,
+    }) as SandboxChild;
+
+    let exited = false;
+    child.once('close', () => (exited = true));
+    const sandbox = new ManagedSandbox(
+      id,
+      this.name,
+      limits,
+      child,
+      {
+        killAll: async () => {
+          await this.runscQuiet('kill', id, 'KILL');
+          await this.runscQuiet('delete', '-force', id);
+          if (!exited) child.kill('SIGKILL');
+        },
+        cleanUp: () => this.cleanUp(id, bundle),
+        diagnoseKill: () => {
+          const peak = readNumber(join(CGROUP_ROOT, 'memory', 'loom', id, 'memory.max_usage_in_bytes'));
+          return peak !== undefined && peak >= memoryBytes * 0.9 ? 'memory' : undefined;
+        },
+      },
+      audit,
+      startedAt,
+      warm,
+    );
+    sandbox.record({ type: 'created', sandboxId: id, driver: this.name, isolation: this.isolation, limits, mounts: mounts.map((m) => m.target), network: 'none' });
+    this.live.add(sandbox);
+    void sandbox.exited.then(() => this.live.delete(sandbox));
+    return sandbox;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.live].map((sandbox) => sandbox.kill('the sandbox driver is closing')));
+  }
+
+  private globalFlags(): string[] {
+    return [`--root=${this.runscRoot}`, `--platform=${this.platform}`, '--network=none'];
+  }
+
+  private async runscQuiet(...args: string[]): Promise<void> {
+    await run(this.runsc, [...this.globalFlags(), ...args], { env: LAUNCHER_ENV }).catch(() => {});
+  }
+
+  private async cleanUp(id: string, bundle: string): Promise<SandboxCleanup> {
+    if (existsSync(join(this.runscRoot, id)) || readdirSync(this.runscRoot).some((name) => name.startsWith(id))) {
+      await this.runscQuiet('delete', '-force', id);
+    }
+    rmSync(bundle, { recursive: true, force: true });
+    // cgroup v1: one tree per controller; v2: one unified tree.
+    const trees = [...CGROUP_CONTROLLERS.map((controller) => join(CGROUP_ROOT, controller)), CGROUP_ROOT].filter((tree) => existsSync(join(tree, 'loom', id)));
+    const groups = trees.flatMap((tree) => [join(tree, 'loom', id, 'sandbox'), join(tree, 'loom', id)]);
+    for (const group of groups) removeCgroup(group);
+
+    const leftovers: string[] = [];
+    for (const pid of leftoverProcesses(bundle)) leftovers.push(`process ${pid}`);
+    for (const pid of leftoverProcesses(id)) if (!leftovers.includes(`process ${pid}`)) leftovers.push(`process ${pid}`);
+    if (existsSync(bundle)) leftovers.push(`directory ${bundle}`);
+    if (readdirSync(this.runscRoot).some((name) => name.startsWith(id))) leftovers.push(`runsc state ${id}`);
+    for (const group of groups) if (existsSync(group)) leftovers.push(`cgroup ${group}`);
+    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((line) => line.includes(bundle) || line.includes(id));
+    for (const line of mounts) leftovers.push(`mount ${line.split(' ')[1]}`);
+    return { ok: leftovers.length === 0, leftovers };
+  }
+
+  /** runsc wants every mount target to exist in the root; made once, in the shared root. */
+  private ensureMountPoint(target: string, directory: boolean): void {
+    if (this.mountPoints.has(target)) return;
+    const path = join(this.rootfs, target);
+    mkdirSync(directory ? path : dirname(path), { recursive: true, mode: 0o755 });
+    if (!directory && !existsSync(path)) writeFileSync(path, '', { mode: 0o444 });
+    this.mountPoints.add(target);
+  }
+}
+
+function readNumber(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cgroup directory goes with `rmdir` once empty; its pseudo-files cannot be deleted. */
+function removeCgroup(path: string): void {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      rmdirSync(path);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY') return;
+    }
+  }
+}
+
+/** Whether `runsc` can run a sandbox on this machine: the binary, root, and cgroup v1 or v2. */
+export function gvisorAvailable(runsc = '/usr/bin/runsc'): { ok: boolean; reason?: string } {
+  if (!existsSync(runsc)) return { ok: false, reason: `${runsc} is not installed (Debian package runsc)` };
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'runsc needs root to create sandboxes here (the server is not running as root)' };
+  if (!existsSync(join(CGROUP_ROOT, 'memory')) && !existsSync(join(CGROUP_ROOT, 'cgroup.controllers'))) return { ok: false, reason: 'no cgroup file system at /sys/fs/cgroup' };
+  return { ok: true };
+}
