@@ -22,7 +22,8 @@ import { savedFlowTools } from './mcp/flow-tools.js';
 import { mcpEndpoint } from './mcp/http-endpoint.js';
 import type { StdioLauncher } from './mcp/registry.js';
 import type { SandboxDriver } from '@loom/engine';
-import { createSandbox } from './sandbox/index.js';
+import { createSandbox, WarmSandboxPool } from './sandbox/index.js';
+import { SandboxStdioLauncher } from './mcp/stdio.js';
 
 export interface LoomServerOptions {
   config: ServerConfig;
@@ -86,6 +87,11 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   if (sandbox.isolation !== 'strong') logger.warn({ sandbox: sandbox.name, notes: sandboxNotes }, `sandbox: ${sandbox.description}`);
   else logger.debug({ sandbox: sandbox.name }, `sandbox: ${sandbox.description}`);
 
+  // Stdio MCP servers run in the sandbox, never with the `none` driver (which refuses them),
+  // and never from the warm pool, which would keep a spare copy of each server running.
+  const stdioLauncher =
+    options.mcpStdio ?? (sandbox.isolation === 'none' ? undefined : new SandboxStdioLauncher(sandbox instanceof WarmSandboxPool ? sandbox.unpooled : sandbox));
+
   const db = openDatabase(config.databaseFile);
   const hub = new LiveHub();
   let services!: Services;
@@ -99,7 +105,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     providers: config.providers,
     ...(options.llm ? { llm: options.llm } : {}),
     ...(options.http ? { http: options.http } : {}),
-    mcp: { idleMs: config.mcp.idleMs, ...(options.mcpStdio ? { stdio: options.mcpStdio } : {}) },
+    mcp: { idleMs: config.mcp.idleMs, ...(stdioLauncher ? { stdio: stdioLauncher } : {}) },
     sandbox,
     sandboxNotes,
     publish: (runId, events) => {

@@ -31,12 +31,15 @@ export type HttpServerConfig = z.infer<typeof HttpServerConfig>;
 export const StdioServerConfig = z
   .object({
     transport: z.literal('stdio'),
-    command: z.string().min(1).max(4_096),
+    /** Absolute path of the program on the host (e.g. /usr/bin/node). */
+    command: z.string().regex(/^\//, 'must be an absolute path (e.g. /usr/bin/node)').max(4_096),
     args: z.array(z.string().max(4_096)).max(256).default([]),
     /** Environment of the process: nothing else of the server's environment reaches it. */
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string().max(8_192)).default({}),
-    /** Hosts the process may reach; none by default. */
-    allowHosts: z.array(z.string().min(1).max(253)).max(100).default([]),
+    /** Host folders shown read-only inside the sandbox (the server's code, its dependencies); the command's own binary is mapped in by the driver. */
+    mounts: z.array(z.string().regex(/^\//, 'must be an absolute path').max(4_096)).max(32).default([]),
+    /** Memory of the sandbox; the process has no network and no time limit (it lives with its connection). */
+    memoryMb: z.number().int().min(32).max(8_192).default(256),
     /** The admin's explicit consent that this command runs on the server (in a sandbox). */
     allowCommand: z.literal(true, { error: 'a stdio server runs a command: registering one needs allowCommand: true' }),
   })

@@ -12,7 +12,7 @@ let upstream: Upstream;
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  loom = await startServer({ env: { LOOM_ADMIN_TOKEN: token, LOOM_MCP_IDLE_MS: '400', LOOM_MCP_MAX_BODY_BYTES: '20000' } });
+  loom = await startServer({ env: { LOOM_ADMIN_TOKEN: token, LOOM_MCP_IDLE_MS: '400', LOOM_MCP_MAX_BODY_BYTES: '20000', LOOM_SANDBOX: 'none' } });
   await loom.caller.credentials.set({ name: 'weather-key', value: upstreamKey });
 });
 
@@ -73,13 +73,12 @@ describe('MCP servers registered in Loom (client side)', () => {
     expect((await loom.caller.mcp.servers.list()).map((s) => s.name)).toEqual(['weather']);
   });
 
-  it('refuses a stdio server without allowCommand, and without a sandbox driver', async () => {
-    const noConsent = await callerError(loom.caller.mcp.servers.register({ name: 'local', config: { transport: 'stdio', command: 'node', args: ['server.js'] } as never }));
+  it('refuses a stdio server without allowCommand, or with a relative command', async () => {
+    const noConsent = await callerError(loom.caller.mcp.servers.register({ name: 'local', config: { transport: 'stdio', command: '/usr/bin/node', args: ['server.js'] } as never }));
     expect(noConsent.code).toBe('BAD_REQUEST');
-    expect(noConsent.message).toContain('allowCommand');
-    const noSandbox = await callerError(loom.caller.mcp.servers.register({ name: 'local', config: { transport: 'stdio', command: 'node', args: ['server.js'], allowCommand: true } }));
-    expect(noSandbox.message).toContain('needs');
-    expect(noSandbox.message).toContain('sandbox driver');
+    expect(noConsent.message).toContain('registering one needs allowCommand: true');
+    const relative = await callerError(loom.caller.mcp.servers.register({ name: 'local', config: { transport: 'stdio', command: 'node', allowCommand: true } }));
+    expect(relative.message).toContain('must be an absolute path');
   });
 
   it('runs a flow whose node calls the tool: the call and answer are in the log, the credential went upstream, the admin token did not', async () => {
