@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createBuiltinSkillRegistry, describeSkills, type SkillDescription } from '@loom/engine';
 import { CredentialName, exportFlow, FLOW_LIMITS, McpServerName, NodeId, parseFlowExport } from '@loom/shared';
 import { RegisterMcpServer } from './mcp/config.js';
+import { referencedMcpTools } from './mcp/flow-tools.js';
 import { RUN_ROW_STATUSES } from './db/schema.js';
 import { InvalidInputError } from './errors.js';
 import { procedure, router } from './trpc.js';
@@ -49,7 +50,17 @@ const flowsRouter = router({
     const parsed = parseFlowExport(input.text, { allowUnconnected: true });
     if (!parsed.ok) throw new InvalidInputError('the file cannot be imported', parsed.issues);
     const flow = ctx.services.flows.create({ ...parsed.flow, name: parsed.name, ...(parsed.description !== undefined ? { description: parsed.description } : {}) }, { message: 'imported' });
-    return { flow, warnings: parsed.warnings, credentials: parsed.credentials, missingCredentials: parsed.credentials.filter((name) => !ctx.services.credentials.has(name)) };
+    // A flow names MCP servers only (never a URL or command): say which are not registered here.
+    const mcpServers = [...new Set(referencedMcpTools(parsed.flow).map((t) => t.server))].sort();
+    const registered = new Set(ctx.services.mcp.list().map((s) => s.name));
+    return {
+      flow,
+      warnings: parsed.warnings,
+      credentials: parsed.credentials,
+      missingCredentials: parsed.credentials.filter((name) => !ctx.services.credentials.has(name)),
+      mcpServers,
+      missingMcpServers: mcpServers.filter((name) => !registered.has(name)),
+    };
   }),
   share: procedure.input(z.object({ id: FlowId, version: Version.nullable().default(null) })).mutation(({ ctx, input }) => ctx.services.shares.create(input.id, input.version)),
   shares: procedure.input(z.object({ id: FlowId })).query(({ ctx, input }) => ctx.services.shares.list(input.id)),

@@ -127,30 +127,47 @@ export function savedFlowTools(services: Services, limits: FlowToolLimits): Flow
 export function contextProblems(flow: Flow, services: Services): string[] {
   const providers = new Set(services.info().providers.map((p) => p.name));
   const problems = new Set<string>();
-  const mcpTool = (server: string, tool: string) => {
+  for (const provider of agentProviders(flow)) if (!providers.has(provider)) problems.add(`no LLM provider "${provider}" is configured`);
+  for (const { server, tool } of referencedMcpTools(flow)) {
     let view;
     try {
       view = services.mcp.get(server);
     } catch {
       problems.add(`MCP server "${server}" is not registered`);
-      return;
+      continue;
     }
     const found = view.tools.find((t) => t.name === tool);
     if (!found || found.state === 'added' || found.state === 'removed') problems.add(`MCP server "${server}" has no approved tool "${tool}"`);
     else if (found.state === 'changed') problems.add(`MCP tool "${server}/${tool}" changed since it was approved and awaits an admin's approval`);
-  };
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(visit);
-    if (typeof value !== 'object' || value === null) return;
-    const record = value as { kind?: unknown; config?: { model?: unknown; server?: unknown; tool?: unknown }; mcp?: { server?: unknown; tool?: unknown } };
-    if (record.kind === 'agent' && typeof record.config?.model === 'string') {
-      const provider = record.config.model.split('/')[0]!;
-      if (!providers.has(provider)) problems.add(`no LLM provider "${provider}" is configured`);
-    }
-    if (record.kind === 'mcp' && typeof record.config?.server === 'string' && typeof record.config.tool === 'string') mcpTool(record.config.server, record.config.tool);
-    if (typeof record.mcp?.server === 'string' && typeof record.mcp.tool === 'string') mcpTool(record.mcp.server, record.mcp.tool);
-    Object.values(value).forEach(visit);
-  };
-  visit(flow.nodes);
+  }
   return [...problems];
+}
+
+/** The MCP tools a flow uses (`mcp` nodes and agents' MCP tools, nested ones too), unique, in order. */
+export function referencedMcpTools(flow: Flow): { server: string; tool: string }[] {
+  const found = new Map<string, { server: string; tool: string }>();
+  const add = (server: string, tool: string) => found.set(`${server}/${tool}`, { server, tool });
+  walk(flow.nodes, (record) => {
+    if (record.kind === 'mcp' && typeof record.config?.server === 'string' && typeof record.config.tool === 'string') add(record.config.server, record.config.tool);
+    if (typeof record.mcp?.server === 'string' && typeof record.mcp.tool === 'string') add(record.mcp.server, record.mcp.tool);
+  });
+  return [...found.values()];
+}
+
+function agentProviders(flow: Flow): Set<string> {
+  const providers = new Set<string>();
+  walk(flow.nodes, (record) => {
+    if (record.kind === 'agent' && typeof record.config?.model === 'string') providers.add(record.config.model.split('/')[0]!);
+  });
+  return providers;
+}
+
+type Visited = { kind?: unknown; config?: { model?: unknown; server?: unknown; tool?: unknown }; mcp?: { server?: unknown; tool?: unknown } };
+
+/** Every object in a flow's nodes, at any depth (patterns and sub-flows nest nodes). */
+function walk(value: unknown, visit: (record: Visited) => void): void {
+  if (Array.isArray(value)) return value.forEach((item) => walk(item, visit));
+  if (typeof value !== 'object' || value === null) return;
+  visit(value as Visited);
+  for (const child of Object.values(value)) walk(child, visit);
 }

@@ -135,6 +135,19 @@ describe('MCP servers registered in Loom (client side)', () => {
   });
 });
 
+describe('imported flows and MCP servers', () => {
+  it('never carry a command or URL: an mcp node with one is refused, and a named server is only reported', async () => {
+    const withCommand = { ...forecastFlow, id: 'sneaky', nodes: [forecastFlow.nodes[0], { id: 'ask', kind: 'mcp', config: { server: 'evil', tool: 'x', command: '/bin/sh' } }, forecastFlow.nodes[2]] };
+    const refused = await callerError(loom.caller.flows.import({ text: JSON.stringify(withCommand) }));
+    expect(refused.code).toBe('BAD_REQUEST');
+    expect(JSON.stringify(refused.cause ?? refused.message)).toContain('command');
+    const named = { ...forecastFlow, id: 'imported', nodes: [forecastFlow.nodes[0], { id: 'ask', kind: 'mcp', config: { server: 'unregistered', tool: 'x' } }, forecastFlow.nodes[2]] };
+    const imported = await loom.caller.flows.import({ text: JSON.stringify(named) });
+    expect(imported).toMatchObject({ mcpServers: ['unregistered'], missingMcpServers: ['unregistered'] });
+    expect((await loom.caller.mcp.servers.list()).map((s) => s.name)).toEqual(['weather']);
+  });
+});
+
 describe('flows served at /mcp (server side)', () => {
   beforeAll(async () => {
     await loom.caller.flows.create({ definition: twoStepFlow('greet') });
