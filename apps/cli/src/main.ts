@@ -7,7 +7,6 @@ import { EXIT, HELP, UsageError } from './usage.js';
 import { validateCommand } from './commands/validate.js';
 import { runCommand } from './commands/run.js';
 import { replayCommand } from './commands/replay.js';
-import { mcpCommand } from './commands/mcp.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 const err = (line: string) => process.stderr.write(line + '\n');
@@ -34,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && !values.help ? EXIT.invalid : EXIT.ok;
   }
   if (command === 'mcp') {
+    // Imported only here: the MCP SDK takes a while to load, which other commands need not pay.
+    const { mcpCommand } = await import('./commands/mcp.js');
     return mcpCommand(positionals.slice(1), { timeoutMs: positiveInt(values['timeout-ms'], '--timeout-ms', 300_000), maxConcurrent: positiveInt(values['max-concurrent'], '--max-concurrent', 8) }, err);
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);

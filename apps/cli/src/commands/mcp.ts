@@ -42,7 +42,7 @@ export async function mcpCommand(files: string[], options: McpCommandOptions, er
     if (flows.has(loaded.flow.id)) throw new UsageError(`${file}: another file already serves a flow with id "${loaded.flow.id}"`);
     flows.set(loaded.flow.id, loaded);
   }
-  const server = createFlowToolServer(fileFlowTools(flows, options), { name: 'loom-cli', version: '0.1.0' });
+  const server = await createFlowToolServer(fileFlowTools(flows, options), { name: 'loom-cli', version: '0.1.0' });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => (transport.onclose = resolve));
   process.stdin.once('end', () => void server.close());

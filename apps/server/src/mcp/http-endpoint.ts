@@ -52,7 +52,7 @@ export function mcpEndpoint({ catalog, auth, maxBodyBytes, logger }: McpEndpoint
       res.status(400).json(jsonRpcError(-32700, `parse error: ${(error as Error).message}`));
       return;
     }
-    const server = createFlowToolServer(catalog, { name: 'loom', version: SERVER_VERSION });
+    const server = await createFlowToolServer(catalog, { name: 'loom', version: SERVER_VERSION });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();

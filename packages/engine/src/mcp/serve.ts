@@ -1,5 +1,5 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { RunError, RunState, RunStatus } from '@loom/shared';
 
 /** A flow offered as an MCP tool: its id as the name, its input fields as the input schema. */
@@ -72,7 +72,13 @@ export function runResources(state: RunState, events: number): FlowToolResources
  * failed is a tool error (`isError`) with the same metadata; an unknown tool is a protocol
  * error, as the MCP specification asks.
  */
-export function createFlowToolServer(catalog: FlowToolCatalog, info: { name: string; version: string }): Server {
+export async function createFlowToolServer(catalog: FlowToolCatalog, info: { name: string; version: string }): Promise<Server> {
+  // Loaded on first use, not with the engine: the SDK's schemas take about half a second to
+  // load, which every run of the CLI and every server start would otherwise pay.
+  const [{ Server }, { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/index.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+  ]);
   const server = new Server(info, { capabilities: { tools: { listChanged: false } }, instructions: 'Each tool runs a Loom flow; the result carries the run id, duration and resources used in _meta["dev.loom/run"].' });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: (await catalog.list()).map((tool) => ({
