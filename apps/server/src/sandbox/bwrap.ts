@@ -89,7 +89,7 @@ export class BwrapDriver implements SandboxDriver {
     const startedAt = Date.now();
     const child = spawn(launcher[0]!, launcher.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: {}, detached: true }) as SandboxChild;
 
-    const memoryGroup = groups.find((group) => group.includes('/memory/'));
+    const memoryGroup = groups.find((group) => group.includes('/memory/')) ?? (groups.length === 1 ? groups[0] : undefined);
     const sandbox = new ManagedSandbox(
       id,
       this.name,
@@ -105,7 +105,8 @@ export class BwrapDriver implements SandboxDriver {
         diagnoseKill: () => {
           if (!memoryGroup) return undefined;
           // The kernel's OOM killer counts its kills in the group; the limit counters show pressure.
-          const kills = /oom_kill (\d+)/.exec(readText(join(memoryGroup, 'memory.oom_control')))?.[1];
+          // v1: memory.oom_control; v2: memory.events.
+          const kills = /oom_kill (\d+)/.exec(readText(join(memoryGroup, 'memory.oom_control')) || readText(join(memoryGroup, 'memory.events')))?.[1];
           const failures = Number(readText(join(memoryGroup, 'memory.memsw.failcnt')) || readText(join(memoryGroup, 'memory.failcnt')) || 0);
           return Number(kills ?? 0) > 0 || failures > 0 ? 'memory' : undefined;
         },
@@ -126,10 +127,11 @@ export class BwrapDriver implements SandboxDriver {
   }
 
   private makeCgroups(id: string, limits: SandboxLimits): string[] {
+    if (existsSync(join(CGROUP_ROOT, 'cgroup.controllers'))) return [makeUnifiedCgroup(id, limits)];
     const groups: string[] = [];
     for (const controller of CONTROLLERS) {
       const tree = join(CGROUP_ROOT, controller);
-      if (!existsSync(tree)) continue; // cgroup v2 or no such controller: that limit is not enforced
+      if (!existsSync(tree)) throw new SandboxError(`cannot limit the sandbox: the cgroup v1 ${controller} controller is not mounted at ${tree}`, 'sandbox_start_failed');
       const group = join(tree, 'loom', id);
       mkdirSync(group, { recursive: true });
       groups.push(group);
@@ -146,6 +148,36 @@ export class BwrapDriver implements SandboxDriver {
     }
     return groups;
   }
+}
+
+/**
+ * cgroup v2: one group with memory (no swap), pids and cpu, under `/loom` with those
+ * controllers enabled for its children. Refuses rather than run without limits.
+ */
+function makeUnifiedCgroup(id: string, limits: SandboxLimits): string {
+  const parent = join(CGROUP_ROOT, 'loom');
+  const group = join(parent, id);
+  try {
+    mkdirSync(parent, { recursive: true });
+    for (const level of [CGROUP_ROOT, parent]) {
+      const enabled = readText(join(level, 'cgroup.subtree_control')).split(/\s+/);
+      const missing = ['memory', 'pids', 'cpu'].filter((c) => !enabled.includes(c));
+      if (missing.length) writeFileSync(join(level, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
+    }
+    mkdirSync(group);
+    writeFileSync(join(group, 'memory.max'), String(limits.memoryMb * 1024 * 1024));
+    if (existsSync(join(group, 'memory.swap.max'))) writeFileSync(join(group, 'memory.swap.max'), '0');
+    writeFileSync(join(group, 'pids.max'), String(limits.pids));
+    writeFileSync(join(group, 'cpu.max'), `${Math.round(limits.cpus * 100_000)} 100000`);
+  } catch (error) {
+    try {
+      rmdirSync(group);
+    } catch {
+      // not made
+    }
+    throw new SandboxError(`cannot limit the sandbox with cgroup v2 at ${group}: ${(error as Error).message}`, 'sandbox_start_failed');
+  }
+  return group;
 }
 
 function readText(file: string): string {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
 import { checkEnv, checkLabel, checkMounts, programFiles } from './host-files.js';
 import { ManagedSandbox, type SandboxChild } from './managed.js';
-import { leftoverProcesses } from './verify.js';
+import { isStateFileOf, leftoverProcesses } from './verify.js';
 
 const run = promisify(execFile);
 
@@ -19,8 +19,6 @@ export interface GvisorOptions {
   limits?: Partial<SandboxLimits>;
 }
 
-/** Cgroup v1 controllers runsc creates a group in; each is removed and checked afterwards. */
-const CGROUP_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'devices', 'freezer', 'blkio'];
 const CGROUP_ROOT = '/sys/fs/cgroup';
 /** No host environment reaches runsc itself either: only a PATH to find its helpers. */
 const LAUNCHER_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -38,7 +36,8 @@ export class GvisorDriver implements SandboxDriver {
   readonly isolation = 'strong' as const;
   readonly description = 'gVisor (runsc, ptrace platform): a user-space kernel, no network, read-only minimal root, cgroup limits';
   private readonly runsc: string;
-  private readonly stateDir: string;
+  /** runsc's state, the shared root and the bundles: nothing outside it is written. */
+  readonly stateDir: string;
   private readonly platform: string;
   private readonly rootfs: string;
   private readonly runscRoot: string;
@@ -139,8 +138,12 @@ export class GvisorDriver implements SandboxDriver {
         },
         cleanUp: () => this.cleanUp(id, bundle),
         diagnoseKill: () => {
+          // v1: our own parent group keeps the peak after runsc removed its group.
           const peak = readNumber(join(CGROUP_ROOT, 'memory', 'loom', id, 'memory.max_usage_in_bytes'));
-          return peak !== undefined && peak >= memoryBytes * 0.9 ? 'memory' : undefined;
+          if (peak !== undefined && peak >= memoryBytes * 0.9) return 'memory';
+          // v2: the parent runsc made counts its children's OOM kills.
+          const events = readText(join(CGROUP_ROOT, 'loom', id, 'memory.events'));
+          return Number(/oom_kill (\d+)/.exec(events)?.[1] ?? 0) > 0 ? 'memory' : undefined;
         },
       },
       audit,
@@ -167,12 +170,18 @@ export class GvisorDriver implements SandboxDriver {
   }
 
   private async cleanUp(id: string, bundle: string): Promise<SandboxCleanup> {
-    if (existsSync(join(this.runscRoot, id)) || readdirSync(this.runscRoot).some((name) => name.startsWith(id))) {
+    if (existsSync(join(this.runscRoot, id)) || readdirSync(this.runscRoot).some((name) => isStateFileOf(name, id))) {
       await this.runscQuiet('delete', '-force', id);
+    }
+    // Killed while booting, runsc leaves its state files behind and `delete` refuses a
+    // half-made container: once no process of it is left, the files are all there is.
+    if (leftoverProcesses(bundle).length === 0 && leftoverProcesses(id).length === 0) {
+      for (const name of readdirSync(this.runscRoot)) if (isStateFileOf(name, id)) rmSync(join(this.runscRoot, name), { force: true });
     }
     rmSync(bundle, { recursive: true, force: true });
     // cgroup v1: one tree per controller; v2: one unified tree.
-    const trees = [...CGROUP_CONTROLLERS.map((controller) => join(CGROUP_ROOT, controller)), CGROUP_ROOT].filter((tree) => existsSync(join(tree, 'loom', id)));
+    // Every hierarchy mounted here (runsc also makes one in the named `systemd` hierarchy).
+    const trees = [...readdirSync(CGROUP_ROOT).map((name) => join(CGROUP_ROOT, name)), CGROUP_ROOT].filter((tree) => existsSync(join(tree, 'loom', id)));
     const groups = trees.flatMap((tree) => [join(tree, 'loom', id, 'sandbox'), join(tree, 'loom', id)]);
     for (const group of groups) removeCgroup(group);
 
@@ -180,9 +189,9 @@ export class GvisorDriver implements SandboxDriver {
     for (const pid of leftoverProcesses(bundle)) leftovers.push(`process ${pid}`);
     for (const pid of leftoverProcesses(id)) if (!leftovers.includes(`process ${pid}`)) leftovers.push(`process ${pid}`);
     if (existsSync(bundle)) leftovers.push(`directory ${bundle}`);
-    if (readdirSync(this.runscRoot).some((name) => name.startsWith(id))) leftovers.push(`runsc state ${id}`);
+    if (readdirSync(this.runscRoot).some((name) => isStateFileOf(name, id))) leftovers.push(`runsc state ${id}`);
     for (const group of groups) if (existsSync(group)) leftovers.push(`cgroup ${group}`);
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((line) => line.includes(bundle) || line.includes(id));
+    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((line) => { const target = line.split(' ')[1] ?? ''; return target === bundle || target.startsWith(bundle + '/'); });
     for (const line of mounts) leftovers.push(`mount ${line.split(' ')[1]}`);
     return { ok: leftovers.length === 0, leftovers };
   }
@@ -194,6 +203,14 @@ export class GvisorDriver implements SandboxDriver {
     mkdirSync(directory ? path : dirname(path), { recursive: true, mode: 0o755 });
     if (!directory && !existsSync(path)) writeFileSync(path, '', { mode: 0o444 });
     this.mountPoints.add(target);
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 

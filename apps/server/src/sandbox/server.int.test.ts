@@ -41,6 +41,18 @@ describe('the server runs code skills in its sandbox', () => {
     expect(finished).toMatchObject({ type: 'run.finished', output: { count: 3, env: ['HOME', 'NODE_OPTIONS', 'PATH'] } });
     expect(events.filter((e) => e.type.startsWith('sandbox.')).map((e) => e.type)).toEqual(['sandbox.created', 'sandbox.output', 'sandbox.cleaned']);
     expect(events.find((e) => e.type === 'sandbox.cleaned')).toMatchObject({ ok: true, leftovers: [] });
+
+    // A replay is the log alone: the code's result and its output come back without a sandbox.
+    const replayed = await t.api.runs.replay.query({ runId: run.id });
+    expect(replayed.state).toMatchObject({ status: 'succeeded', output: { count: 3 } });
+    expect(replayed.state.nodes['count']).toMatchObject({ status: 'succeeded', output: { count: 3 } });
+    // A fork after the code node reuses its recorded result: no new sandbox.
+    const fork = await t.api.runs.fork.mutate({ runId: run.id, fromNodeId: 'out' });
+    const forked = await t.api.runs.get.query({ runId: fork.id });
+    await expect.poll(async () => (await t!.api.runs.get.query({ runId: fork.id })).status, { timeout: 20_000 }).toBe('succeeded');
+    const forkEvents = (await t.api.runs.events.query({ runId: forked.id, afterSeq: 0, limit: 1000 })).events;
+    expect(forkEvents.some((e) => e.type === 'sandbox.created')).toBe(false);
+    expect(forkEvents.find((e) => e.type === 'node.status' && e.nodeId === 'count' && e.status === 'succeeded')).toMatchObject({ reused: true });
   });
 
   it('with LOOM_SANDBOX=none refuses code with a clear error and reports no sandbox', { timeout: 60_000 }, async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxDriver } from '@loom/engine';
@@ -17,7 +17,19 @@ export function testDrivers(): TestDriver[] {
   const gvisor = gvisorAvailable();
   const bwrap = bwrapAvailable();
   const drivers: TestDriver[] = [
-    { name: 'gvisor', make: () => new GvisorDriver({ stateDir: mkdtempSync(join(tmpdir(), 'loom-gvisor-test-')) }) },
+    {
+      name: 'gvisor',
+      make: () => {
+        const driver = new GvisorDriver({ stateDir: mkdtempSync(join(tmpdir(), 'loom-gvisor-test-')) });
+        // The state directory is the test's: it goes with the driver (each sandbox's own cleanup is checked).
+        const close = driver.close.bind(driver);
+        driver.close = async () => {
+          await close();
+          rmSync(driver.stateDir, { recursive: true, force: true });
+        };
+        return driver;
+      },
+    },
     { name: 'bwrap', make: () => new BwrapDriver() },
   ];
   if (!gvisor.ok) drivers[0]!.skip = gvisor.reason!;

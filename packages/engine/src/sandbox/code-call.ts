@@ -5,7 +5,7 @@ import { errorMessage, NodeError } from '../errors.js';
 import { hostAllowed } from '../skills/io.js';
 import type { SkillExecution } from '../skills/skill.js';
 import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxLimits, type SandboxMount, type SandboxProcess, type SandboxSpawnSpec } from './driver.js';
-import { FETCH_MARK, JAVASCRIPT_RUNNER, PYTHON_RUNNER, RESULT_MARK } from './runners.js';
+import { FETCH_MARK, JAVASCRIPT_RUNNER, PYTHON_RUNNER, READY_MARK, RESULT_MARK } from './runners.js';
 
 export type CodeLanguage = 'javascript' | 'python';
 
@@ -22,6 +22,12 @@ const OUTPUT_EVENT_CHARS = 64 * 1024;
 const FETCH_MAX_BYTES = 5_000_000;
 /** How long a sandbox may take to exit on its own once its result is in. */
 const EXIT_GRACE_MS = 2_000;
+/**
+ * Time a sandbox may take to boot, on top of the code's own limit. The code's limit counts
+ * from the runner's ready frame (a cold gVisor start takes 0.3 s idle, seconds on a busy
+ * machine); the driver's wall clock, at limit + this, catches a sandbox that never boots.
+ */
+const START_ALLOWANCE_MS = 15_000;
 
 const sandboxCounters = new WeakMap<object, number>();
 
@@ -77,11 +83,12 @@ export async function runCodeInSandbox(call: CodeCall, execution: SkillExecution
   const runtime = codeRuntime(call.language, limits);
   const onAudit = (record: SandboxAudit) => {
     if (record.type === 'created') {
-      emit({ type: 'sandbox.created', driver: record.driver, isolation: record.isolation, runtime: call.language, limits: record.limits, allowHosts: [...settings.allowHosts] });
+      emit({ type: 'sandbox.created', driver: record.driver, isolation: record.isolation, runtime: call.language, limits: { ...record.limits, wallClockMs: limits.wallClockMs }, allowHosts: [...settings.allowHosts] });
     } else if (record.type === 'violation') emit({ type: 'sandbox.violation', kind: record.kind, detail: record.detail });
     else if (record.type === 'killed' && record.reason !== 'killed') emit({ type: 'sandbox.killed', reason: record.reason, detail: record.detail });
   };
-  const spec: SandboxSpawnSpec = { command: runtime.command, args: runtime.args, env: runtime.env, mounts: runtime.mounts, limits, label: nodeId, onAudit };
+  const driverLimits = { ...limits, wallClockMs: limits.wallClockMs === 0 ? 0 : limits.wallClockMs + START_ALLOWANCE_MS };
+  const spec: SandboxSpawnSpec = { command: runtime.command, args: runtime.args, env: runtime.env, mounts: runtime.mounts, limits: driverLimits, label: nodeId, onAudit };
 
   let proc: SandboxProcess;
   try {
@@ -97,10 +104,27 @@ export async function runCodeInSandbox(call: CodeCall, execution: SkillExecution
   let pendingLine = '';
   const fetches: Promise<void>[] = [];
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  let codeTimer: ReturnType<typeof setTimeout> | undefined;
+  let timedOut = false;
+  /** The code's own time limit, from the moment its interpreter is ready. A real timer, like the LLM transport's: it only ever ends in a kill, which the log records. */
+  const startCodeClock = () => {
+    if (limits.wallClockMs === 0 || codeTimer) return;
+    codeTimer = setTimeout(() => {
+      if (result) return;
+      timedOut = true;
+      const detail = `time limit of ${limits.wallClockMs} ms reached`;
+      emit({ type: 'sandbox.violation', kind: 'timeout', detail });
+      emit({ type: 'sandbox.killed', reason: 'timeout', detail });
+      void proc.kill('timeout');
+    }, limits.wallClockMs);
+  };
   let blankLines = 0;
   const onLine = (line: string) => {
     if (line.startsWith(RESULT_MARK) || line.startsWith(FETCH_MARK)) blankLines = Math.max(0, blankLines - 1);
-    if (line.startsWith(RESULT_MARK) && !result) {
+    if (line === READY_MARK) {
+      startCodeClock();
+    } else if (line.startsWith(RESULT_MARK) && !result) {
+      if (codeTimer) clearTimeout(codeTimer);
       try {
         result = JSON.parse(line.slice(RESULT_MARK.length)) as typeof result;
       } catch {
@@ -175,9 +199,13 @@ export async function runCodeInSandbox(call: CodeCall, execution: SkillExecution
   const exit = await proc.exited;
   signal.removeEventListener('abort', cancel);
   if (graceTimer) clearTimeout(graceTimer);
+  if (codeTimer) clearTimeout(codeTimer);
   await Promise.allSettled(fetches);
   if (pendingLine) onLine(pendingLine);
 
+  // V8 stops at its heap limit (set below the sandbox's) with a fatal error: a memory limit, said as such.
+  const heapExhausted = !result && /heap out of memory|Allocation failed - JavaScript heap/.test(stderr.value());
+  if (heapExhausted) emit({ type: 'sandbox.violation', kind: 'memory', detail: 'JavaScript heap limit reached' });
   for (const [stream, text] of [['stdout', stdout], ['stderr', stderr]] as const) {
     if (text.length === 0) continue;
     emit({ type: 'sandbox.output', stream, text: text.value(), ...(text.truncated ? { truncated: true } : {}) });
@@ -185,10 +213,14 @@ export async function runCodeInSandbox(call: CodeCall, execution: SkillExecution
   emit({ type: 'sandbox.cleaned', ok: exit.cleanup.ok, leftovers: exit.cleanup.leftovers, exitCode: exit.code });
   signal.throwIfAborted();
 
-  if (exit.reason === 'timeout') throw new NodeError(`code ran longer than its time limit of ${limits.wallClockMs} ms and was killed`, 'sandbox_timeout', false);
+  if (timedOut) throw new NodeError(`code ran longer than its time limit of ${limits.wallClockMs} ms and was killed`, 'sandbox_timeout', false);
+  if (exit.reason === 'timeout') throw new NodeError(`the sandbox did not start and finish within ${driverLimits.wallClockMs} ms (its boot allowance included) and was killed`, 'sandbox_timeout', false);
   if (exit.reason === 'memory') throw new NodeError(`code used more than its memory limit of ${limits.memoryMb} MB and was killed`, 'sandbox_memory', false);
   if (exit.reason === 'output_limit') throw new NodeError(`code wrote more than its output limit of ${limits.outputBytes} bytes and was killed`, 'sandbox_output_limit', false);
   if (!exit.cleanup.ok) throw new NodeError(`the sandbox was not cleaned up: ${exit.cleanup.leftovers.join(', ')}`, 'sandbox_cleanup_failed', false);
+  if (heapExhausted) {
+    throw new NodeError(`code ran out of memory: the JavaScript heap reached its limit (60% of memoryMb ${limits.memoryMb})`, 'sandbox_memory', false);
+  }
   if (!result) {
     const tail = stderr.value().trim().split('\n').slice(-3).join(' | ');
     throw new NodeError(`code ended without a result (exit code ${exit.code ?? exit.signal})${tail ? `: ${tail}` : ''}`, 'code_crashed', false);

@@ -13,11 +13,14 @@
  */
 export const RESULT_MARK = '\u001eLOOM-RESULT ';
 export const FETCH_MARK = '\u001eLOOM-FETCH ';
+/** Written once the interpreter has started: the code's time limit counts from here, not from the sandbox's boot. */
+export const READY_MARK = '\u001eLOOM-READY';
 
 export const JAVASCRIPT_RUNNER = String.raw`
 'use strict';
 const RESULT = ${JSON.stringify(RESULT_MARK)};
 const FETCH = ${JSON.stringify(FETCH_MARK)};
+const READY = ${JSON.stringify(READY_MARK)};
 const write = process.stdout.write.bind(process.stdout);
 const exit = process.exit.bind(process);
 let buffered = '';
@@ -52,6 +55,7 @@ async function start() {
   } catch (error) { fail(error); }
 }
 process.stdin.setEncoding('utf8');
+write(READY + '\n');
 process.stdin.on('data', (chunk) => {
   buffered += chunk;
   let at;
@@ -74,6 +78,8 @@ import ast, json, sys, traceback
 RESULT = ${JSON.stringify(RESULT_MARK)}
 FETCH = ${JSON.stringify(FETCH_MARK)}
 out = sys.__stdout__
+out.write(${JSON.stringify(READY_MARK)} + '\n')
+out.flush()
 _next = [0]
 def fetch(url, method='GET', headers=None, body=None):
     _next[0] += 1
