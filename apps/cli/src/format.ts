@@ -26,6 +26,8 @@ export function describeEvent(event: RunEvent, started: Map<string, number>): st
       return `  ${event.nodeId}: ${event.provider}/${event.model} answered (${event.tokens.input} tokens in, ${event.tokens.output} out)${event.toolCalls ? `, calls ${event.toolCalls.map((c) => c.name).join(', ')}` : ''}`;
     case 'tool.call':
       return `  ${event.nodeId}: tool ${event.tool} ${event.error ? `failed: ${event.error.message}` : 'answered'}`;
+    case 'mcp.call':
+      return `  ${event.nodeId}: MCP ${event.server}/${event.tool} ${event.error ? `failed: ${event.error.message}` : event.result?.isError ? 'answered an error' : 'answered'}`;
     case 'task.assigned':
       return `  ${event.nodeId}: ${shortTask(event.taskId)} → ${event.assignee}`;
     case 'task.succeeded':
@@ -55,7 +57,7 @@ export function describeEvent(event: RunEvent, started: Map<string, number>): st
 export function describeRunState(state: RunState): string[] {
   const lines = [`run ${state.runId} of flow "${state.flowId}": ${state.status}${state.error ? ` (${state.error.message})` : ''}`];
   if (state.startedAt !== undefined && state.finishedAt !== undefined) lines[0] += ` in ${state.finishedAt - state.startedAt} ms`;
-  lines.push(`events: ${state.lastSeq}; llm calls: ${state.llm.calls} (${state.llm.tokens.input} tokens in, ${state.llm.tokens.output} out); tool calls: ${state.toolCalls}`);
+  lines.push(`events: ${state.lastSeq}; llm calls: ${state.llm.calls} (${state.llm.tokens.input} tokens in, ${state.llm.tokens.output} out); tool calls: ${state.toolCalls}; MCP calls: ${state.mcpCalls}`);
   lines.push('nodes:');
   const width = Math.max(4, ...Object.keys(state.nodes).map((id) => id.length));
   for (const [id, node] of Object.entries(state.nodes)) {

@@ -22,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       events: { type: 'string' },
       'run-id': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'max-concurrent': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -29,6 +31,11 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === undefined || command === 'help') {
     out(HELP);
     return command === undefined && !values.help ? EXIT.invalid : EXIT.ok;
+  }
+  if (command === 'mcp') {
+    // Imported only here: the MCP SDK takes a while to load, which other commands need not pay.
+    const { mcpCommand } = await import('./commands/mcp.js');
+    return mcpCommand(positionals.slice(1), { timeoutMs: positiveInt(values['timeout-ms'], '--timeout-ms', 300_000), maxConcurrent: positiveInt(values['max-concurrent'], '--max-concurrent', 8) }, err);
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const needFile = (what: string) => {
@@ -61,8 +68,15 @@ async function main(argv: string[]): Promise<number> {
       out(JSON.stringify(file === 'events' ? runEventJsonSchema() : flowJsonSchema(), null, 2));
       return EXIT.ok;
     default:
-      throw new UsageError(`unknown command "${command}" (commands: validate, run, replay, skills, schema)`);
+      throw new UsageError(`unknown command "${command}" (commands: validate, run, replay, skills, schema, mcp)`);
   }
+}
+
+function positiveInt(value: string | undefined, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new UsageError(`${option} must be a positive whole number, got "${value}"`);
+  return number;
 }
 
 main(process.argv.slice(2)).then(

@@ -18,6 +18,8 @@ Usage:
       --events also saves the event log (NDJSON) while printing progress.
   pnpm flow replay <events.ndjson> [--json]
       Rebuild a run's final state and output from its event log alone; calls nothing.
+  pnpm flow mcp <flow.json>... [--timeout-ms <ms>] [--max-concurrent <n>]
+      Serve flows as MCP tools over stdio (stdout carries the protocol; messages go to stderr).
   pnpm flow skills             List the built-in skills.
   pnpm flow schema [events]    Print the JSON Schema of the flow format (or of a run event).
 

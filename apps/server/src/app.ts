@@ -18,8 +18,12 @@ import { appRouter } from './router.js';
 import { checkListenPolicy, createAuth, createOriginPolicy, loginRoutes, normaliseOrigin, securityMiddleware, socketAllowRequest, socketAuthMiddleware } from './security/index.js';
 import { createServices, type Services } from './services.js';
 import { fallbackPage } from './web/fallback.js';
+import { savedFlowTools } from './mcp/flow-tools.js';
+import { mcpEndpoint } from './mcp/http-endpoint.js';
+import type { StdioLauncher } from './mcp/registry.js';
 import type { SandboxDriver } from '@loom/engine';
-import { createSandbox } from './sandbox/index.js';
+import { createSandbox, WarmSandboxPool } from './sandbox/index.js';
+import { SandboxStdioLauncher } from './mcp/stdio.js';
 
 export interface LoomServerOptions {
   config: ServerConfig;
@@ -29,6 +33,8 @@ export interface LoomServerOptions {
   http?: HttpClient;
   templatesDir?: string;
   logger?: Logger;
+  /** Runs stdio MCP servers in a sandbox; absent, registering one is refused. */
+  mcpStdio?: StdioLauncher;
   /** Where code skills run; by default the strongest driver this machine offers (`config.sandbox`). */
   sandbox?: SandboxDriver;
 }
@@ -81,6 +87,11 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   if (sandbox.isolation !== 'strong') logger.warn({ sandbox: sandbox.name, notes: sandboxNotes }, `sandbox: ${sandbox.description}`);
   else logger.debug({ sandbox: sandbox.name }, `sandbox: ${sandbox.description}`);
 
+  // Stdio MCP servers run in the sandbox, never with the `none` driver (which refuses them),
+  // and never from the warm pool, which would keep a spare copy of each server running.
+  const stdioLauncher =
+    options.mcpStdio ?? (sandbox.isolation === 'none' ? undefined : new SandboxStdioLauncher(sandbox instanceof WarmSandboxPool ? sandbox.unpooled : sandbox));
+
   const db = openDatabase(config.databaseFile);
   const hub = new LiveHub();
   let services!: Services;
@@ -94,6 +105,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     providers: config.providers,
     ...(options.llm ? { llm: options.llm } : {}),
     ...(options.http ? { http: options.http } : {}),
+    mcp: { idleMs: config.mcp.idleMs, ...(stdioLauncher ? { stdio: stdioLauncher } : {}) },
     sandbox,
     sandboxNotes,
     publish: (runId, events) => {
@@ -139,6 +151,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.all('/mcp', mcpEndpoint({ catalog: savedFlowTools(services, { ...config.mcp, maxArgumentBytes: config.mcp.maxBodyBytes }), auth, maxBodyBytes: config.mcp.maxBodyBytes, logger }));
   app.use(
     '/trpc',
     createExpressMiddleware({
@@ -155,7 +168,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   if (existsSync(join(webDist, 'index.html'))) {
     app.use(express.static(webDist, { index: 'index.html', maxAge: '1h', setHeaders: (res, path) => path.endsWith('index.html') && res.setHeader('cache-control', 'no-cache') }));
     // Client-side routes (/flows/…, /runs/…, /share/…) all open the app.
-    app.get(/^\/(?!trpc|socket\.io|metrics|healthz).*/, (_req, res) => res.sendFile(join(webDist, 'index.html'), { headers: { 'cache-control': 'no-cache' } }));
+    app.get(/^\/(?!trpc|socket\.io|metrics|healthz|mcp$).*/, (_req, res) => res.sendFile(join(webDist, 'index.html'), { headers: { 'cache-control': 'no-cache' } }));
   } else {
     app.get('/', (_req, res) => {
       res.type('html').send(fallbackPage(services.templates.list()));
@@ -195,6 +208,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
       (closed ??= (async () => {
         clearInterval(retentionTimer);
         services.runs.close();
+        await services.mcp.close();
         await sandbox.close?.();
         await new Promise<void>((done) => void io.close(() => done()));
         http.closeAllConnections();

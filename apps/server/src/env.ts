@@ -30,6 +30,13 @@ const EnvSchema = z.object({
   LOOM_OPENAI_BASE_URL: optionalString,
   LOOM_ANTHROPIC_BASE_URL: optionalString,
   LOOM_OLLAMA_BASE_URL: optionalString,
+  /** `/mcp` (flows as MCP tools): calls running at once, time limit per call, largest request, served flows (comma-separated ids; empty: all). */
+  LOOM_MCP_MAX_CONCURRENT: int(8, 1, 10_000),
+  LOOM_MCP_TIMEOUT_MS: int(300_000, 1, 86_400_000),
+  LOOM_MCP_MAX_BODY_BYTES: int(1_000_000, 1_024, 100_000_000),
+  LOOM_MCP_FLOWS: z.preprocess(emptyAsUnset, z.string().default('')),
+  /** A connection to a registered MCP server unused this long is closed. */
+  LOOM_MCP_IDLE_MS: int(60_000, 100, 86_400_000),
   /** Where code skills run: `auto` picks the strongest available (gvisor, else bwrap, else none, which refuses code). */
   LOOM_SANDBOX: z.preprocess(emptyAsUnset, z.enum(['auto', 'gvisor', 'bwrap', 'none']).default('auto')),
   /** Sandboxes kept started per code runtime, to hide the cold start (0 turns it off). */
@@ -54,6 +61,7 @@ export interface ServerConfig {
   webDist: string;
   logLevel: Env['LOG_LEVEL'];
   providers: { openaiBaseUrl?: string; anthropicBaseUrl?: string; ollamaBaseUrl?: string };
+  mcp: { maxConcurrent: number; timeoutMs: number; maxBodyBytes: number; allowFlows: string[]; idleMs: number };
   /** Absent: `auto`, 2 warm, the default state directory. */
   sandbox?: { choice: 'auto' | 'gvisor' | 'bwrap' | 'none'; warm: number; stateDir?: string };
 }
@@ -83,6 +91,13 @@ export function parseEnv(source: Record<string, string | undefined>): ServerConf
     retentionDays: env.LOOM_RETENTION_DAYS,
     webDist: fromRoot(env.LOOM_WEB_DIST),
     logLevel: env.LOG_LEVEL,
+    mcp: {
+      maxConcurrent: env.LOOM_MCP_MAX_CONCURRENT,
+      timeoutMs: env.LOOM_MCP_TIMEOUT_MS,
+      maxBodyBytes: env.LOOM_MCP_MAX_BODY_BYTES,
+      allowFlows: env.LOOM_MCP_FLOWS.split(',').map((id) => id.trim()).filter(Boolean),
+      idleMs: env.LOOM_MCP_IDLE_MS,
+    },
     sandbox: { choice: env.LOOM_SANDBOX, warm: env.LOOM_SANDBOX_WARM, ...(env.LOOM_SANDBOX_DIR ? { stateDir: fromRoot(env.LOOM_SANDBOX_DIR) } : {}) },
     providers: {
       ...(env.LOOM_OPENAI_BASE_URL ? { openaiBaseUrl: env.LOOM_OPENAI_BASE_URL } : {}),

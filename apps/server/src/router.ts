@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { createBuiltinSkillRegistry, describeSkills, type SkillDescription } from '@loom/engine';
-import { CredentialName, exportFlow, FLOW_LIMITS, NodeId, parseFlowExport } from '@loom/shared';
+import { CredentialName, exportFlow, FLOW_LIMITS, McpServerName, NodeId, parseFlowExport } from '@loom/shared';
+import { RegisterMcpServer } from './mcp/config.js';
+import { referencedMcpTools } from './mcp/flow-tools.js';
 import { RUN_ROW_STATUSES } from './db/schema.js';
 import { InvalidInputError } from './errors.js';
 import { procedure, router } from './trpc.js';
@@ -48,7 +50,17 @@ const flowsRouter = router({
     const parsed = parseFlowExport(input.text, { allowUnconnected: true });
     if (!parsed.ok) throw new InvalidInputError('the file cannot be imported', parsed.issues);
     const flow = ctx.services.flows.create({ ...parsed.flow, name: parsed.name, ...(parsed.description !== undefined ? { description: parsed.description } : {}) }, { message: 'imported' });
-    return { flow, warnings: parsed.warnings, credentials: parsed.credentials, missingCredentials: parsed.credentials.filter((name) => !ctx.services.credentials.has(name)) };
+    // A flow names MCP servers only (never a URL or command): say which are not registered here.
+    const mcpServers = [...new Set(referencedMcpTools(parsed.flow).map((t) => t.server))].sort();
+    const registered = new Set(ctx.services.mcp.list().map((s) => s.name));
+    return {
+      flow,
+      warnings: parsed.warnings,
+      credentials: parsed.credentials,
+      missingCredentials: parsed.credentials.filter((name) => !ctx.services.credentials.has(name)),
+      mcpServers,
+      missingMcpServers: mcpServers.filter((name) => !registered.has(name)),
+    };
   }),
   share: procedure.input(z.object({ id: FlowId, version: Version.nullable().default(null) })).mutation(({ ctx, input }) => ctx.services.shares.create(input.id, input.version)),
   shares: procedure.input(z.object({ id: FlowId })).query(({ ctx, input }) => ctx.services.shares.list(input.id)),
@@ -121,11 +133,41 @@ const templatesRouter = router({
   }),
 });
 
+const ToolChange = z.object({ tool: z.string(), change: z.enum(['added', 'removed', 'changed']), fields: z.array(z.enum(['description', 'inputSchema', 'other'])).optional() });
+
+const mcpRouter = router({
+  servers: router({
+    list: procedure.query(({ ctx }) => ctx.services.mcp.list()),
+    get: procedure.input(z.object({ name: McpServerName })).query(({ ctx, input }) => ctx.services.mcp.get(input.name)),
+    /**
+     * Registers a server (an admin action: it needs the admin token like every procedure) and
+     * pins the tools it lists as approved. A stdio server runs a command: it needs
+     * `allowCommand: true` and a sandbox driver. Imports never register servers.
+     */
+    register: procedure.input(RegisterMcpServer).mutation(({ ctx, input }) => ctx.services.mcp.register(input)),
+    remove: procedure.input(z.object({ name: McpServerName })).mutation(async ({ ctx, input }) => {
+      await ctx.services.mcp.remove(input.name);
+      return { removed: input.name };
+    }),
+    /** Connects, lists the tools again and flags any that differ from the approved ones. */
+    refresh: procedure.input(z.object({ name: McpServerName })).mutation(({ ctx, input }) => ctx.services.mcp.refresh(input.name)),
+    /** The server's tools, resources and prompts as it announces them now. */
+    inspect: procedure.input(z.object({ name: McpServerName })).query(({ ctx, input }) => ctx.services.mcp.inspect(input.name)),
+    /** Approves the changed tools (pass the `changes` you reviewed: CONFLICT if they moved on since). */
+    approve: procedure
+      .input(z.object({ name: McpServerName, changes: z.array(ToolChange).max(10_000).optional() }))
+      .mutation(({ ctx, input }) => ctx.services.mcp.approve(input.name, input.changes)),
+  }),
+  /** Every tool of every registered server with its state, from the database (for the palette and agents' tool lists). */
+  tools: procedure.query(({ ctx }) => ctx.services.mcp.tools()),
+});
+
 export const appRouter = router({
   flows: flowsRouter,
   runs: runsRouter,
   credentials: credentialsRouter,
   templates: templatesRouter,
+  mcp: mcpRouter,
   system: router({
     info: procedure.query(({ ctx }) => ctx.services.info()),
     /** The built-in skills with JSON Schemas of their parameters, for the inspector's forms. */

@@ -5,6 +5,7 @@ import type { SandboxDriver } from '@loom/engine';
 import { CredentialStore } from './credentials/store.js';
 import type { Db } from './db/open.js';
 import { FlowStore, runProblems } from './flows/store.js';
+import { McpRegistry, type StdioLauncher } from './mcp/registry.js';
 import { RunService, type RunServiceOptions } from './runs/run-service.js';
 import { RunStore } from './runs/run-store.js';
 import { ShareService } from './sharing/shares.js';
@@ -20,6 +21,8 @@ export interface ServicesOptions extends Pick<RunServiceOptions, 'publish' | 'ru
   providers?: StandardProviderOptions;
   http?: HttpClient;
   newId?: () => string;
+  /** MCP connections: idle close, call limits, and the sandbox stdio servers run in. */
+  mcp?: { idleMs?: number; callTimeoutMs?: number; stdio?: StdioLauncher };
   /** Where code skills run; without it they fail with `sandbox_unavailable`. */
   sandbox?: SandboxDriver;
   /** Why stronger sandboxes were not available, for `system.info`. */
@@ -33,6 +36,7 @@ export interface Services {
   credentials: CredentialStore;
   shares: ShareService;
   templates: TemplateCatalog;
+  mcp: McpRegistry;
   now(): number;
   validate(definition: unknown): { ok: boolean; issues: FlowIssue[]; problems: FlowIssue[] };
   info(): { version: string; providers: { name: string; notice?: string }[]; maxConcurrentRuns: number; sandbox: SandboxInfo };
@@ -57,6 +61,15 @@ export function createServices(options: ServicesOptions): Services {
   // The credential store first; then LOOM_CREDENTIAL_<NAME> from the server's environment.
   const fromEnv = envCredentials(process.env);
   const credentials = new CredentialStore(options.db, options.secretKey, now);
+  const mcp = new McpRegistry({
+    db: options.db,
+    now,
+    credential: async (name) => {
+      if (credentials.has(name)) return credentials.reveal(name);
+      throw new Error(`credential "${name}" is not set: add it to the server's credentials`);
+    },
+    ...options.mcp,
+  });
   const runs = new RunService({
     flows,
     store: runStore,
@@ -73,6 +86,7 @@ export function createServices(options: ServicesOptions): Services {
         });
       },
     },
+    mcp: mcp.toolSource(),
     maxConcurrentRuns: options.maxConcurrentRuns,
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     publish: options.publish,
@@ -87,6 +101,7 @@ export function createServices(options: ServicesOptions): Services {
     credentials,
     shares: new ShareService(options.db, flows, now),
     templates: new TemplateCatalog(options.templatesDir),
+    mcp,
     now,
     validate(definition) {
       const parsed = parseFlow(definition, { allowUnconnected: true });

@@ -2,7 +2,7 @@ export type { EngineContext, Clock, IdSource, EventSink, HttpClient, HttpRequest
 export { systemClock, createVirtualClock, derivedIds, noNetwork, fetchHttpClient, MemorySink, FanoutSink, envCredentials, credentialEnvName } from './context/defaults.js';
 export { NodeError, toRunError } from './errors.js';
 export { compileFlow, validateFlow, type CompiledFlow, type CompiledNode, type CompiledEdge, type CompileOptions, type CompileResult } from './graph/compile.js';
-export { checkRunInput } from './graph/input.js';
+export { checkRunInput, inputJsonSchema } from './graph/input.js';
 export { flowHash, canonicalJson } from './graph/hash.js';
 export { runFlow, RunInputError, type RunOptions, type RunResult, type ReusedOutcome } from './scheduler/loop.js';
 export { retryDelay } from './scheduler/plan.js';
@@ -29,6 +29,10 @@ export { MAX_NESTING_DEPTH } from './graph/compile.js';
 export type { PreparedChild } from './nodes/node-kind.js';
 export { findDivergence, type Divergence, type CompareOptions } from './replay/divergence.js';
 export { planReuse, ReusePlanError, type ReusePlan, type ReusePlanInput } from './replay/reuse.js';
+export type { McpToolSource, McpToolResult, McpToolDescription, McpCallOptions } from './mcp/source.js';
+export { mcpResultText, mcpResultValue } from './mcp/source.js';
+export { createReplayMcp } from './mcp/replay.js';
+export { createFlowToolServer, FlowToolRefusal, runResources, FLOW_RUN_META_KEY, type FlowTool, type FlowToolCatalog, type FlowToolRun, type FlowToolResources } from './mcp/serve.js';
 export {
   DEFAULT_SANDBOX_LIMITS,
   SandboxError,

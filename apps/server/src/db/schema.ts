@@ -106,3 +106,23 @@ export const shares = sqliteTable('shares', {
   createdAt: integer('created_at').notNull(),
   revokedAt: integer('revoked_at'),
 });
+
+/**
+ * MCP servers an admin registered, by the name flows use. `config` is the connection (JSON:
+ * an HTTP URL with headers and an optional credential name, or a stdio command run in a
+ * sandbox); `pinned` holds each approved tool's description and input schema, and
+ * `changes` what the server now announces differently (a "rug pull"), awaiting approval.
+ */
+export const mcpServers = sqliteTable('mcp_servers', {
+  name: text('name').primaryKey(),
+  transport: text('transport', { enum: ['http', 'stdio'] }).notNull(),
+  config: text('config').notNull(),
+  /** JSON: `{ [tool]: { description?, inputSchema, hash } }`, as approved. */
+  pinned: text('pinned').notNull().default('{}'),
+  /** JSON: the tools as last listed when they differ from `pinned`; null when they match. */
+  observed: text('observed'),
+  lastError: text('last_error'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  approvedAt: integer('approved_at').notNull(),
+});

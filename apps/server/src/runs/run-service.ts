@@ -1,4 +1,4 @@
-import { checkRunInput, compileFlow, derivedIds, planReuse, ReusePlanError, runFlow, type Clock, type CompiledFlow, type CredentialSource, type HttpClient, type LlmProvider, type ReusedOutcome } from '@loom/engine';
+import { checkRunInput, compileFlow, derivedIds, planReuse, ReusePlanError, runFlow, type Clock, type CompiledFlow, type CredentialSource, type HttpClient, type LlmProvider, type McpToolSource, type ReusedOutcome } from '@loom/engine';
 import type { SandboxDriver } from '@loom/engine';
 import { checkFlowGraph, reduceRun, type RunError, type RunEvent, type RunState } from '@loom/shared';
 import { ConflictError, InvalidInputError } from '../errors.js';
@@ -14,6 +14,8 @@ export interface RunServiceOptions {
   http: HttpClient;
   /** Named secrets for skills and providers (the encrypted store); values never reach the log. */
   credentials?: CredentialSource;
+  /** Tools of the registered MCP servers. */
+  mcp?: McpToolSource;
   /** Where code skills run. */
   sandbox?: SandboxDriver;
   /** Runs executing at once; more wait in a queue, in order. */
@@ -227,6 +229,7 @@ export class RunService {
       llm: this.options.llm,
       http: this.options.http,
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+      ...(this.options.mcp ? { mcp: this.options.mcp } : {}),
       ...(this.options.sandbox ? { sandbox: this.options.sandbox } : {}),
       log: { append: (event: RunEvent) => this.append(run, event) },
       signal: run.controller.signal,

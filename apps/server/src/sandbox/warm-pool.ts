@@ -71,6 +71,11 @@ export class WarmSandboxPool implements SandboxDriver {
     return sandbox;
   }
 
+  /** The driver behind the pool, for long-lived sandboxes (stdio MCP servers) that must never be started ahead. */
+  get unpooled(): SandboxDriver {
+    return this.inner;
+  }
+
   /** Sandboxes started and waiting, for tests and `system.info`. */
   get warmCount(): number {
     let count = 0;

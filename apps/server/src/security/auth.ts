@@ -14,6 +14,11 @@ export interface Auth {
   readonly enabled: boolean;
   /** Accepts `Authorization: Bearer <token>` or the `loom_token` cookie. */
   check(req: { headers: IncomingHttpHeaders }): boolean;
+  /**
+   * Accepts `Authorization: Bearer <token>` only, not the cookie: for endpoints that other
+   * programs call (`/mcp`), so a web page cannot call them with a signed-in browser's cookie.
+   */
+  checkBearer(req: { headers: IncomingHttpHeaders }): boolean;
   /** Accepts the socket.io client's `auth: { token }`, or what `check` accepts on the handshake. */
   socketCheck(handshake: { headers: IncomingHttpHeaders; auth?: Record<string, unknown> }): boolean;
 }
@@ -41,7 +46,7 @@ function cookieTokens(header: string | undefined): string[] {
 
 export function createAuth({ adminToken }: AuthOptions): Auth {
   if (!adminToken) {
-    return { enabled: false, check: () => true, socketCheck: () => true };
+    return { enabled: false, check: () => true, checkBearer: () => true, socketCheck: () => true };
   }
   const expected = sha256(adminToken);
   // Comparing fixed-length digests keeps the time taken independent of where (and whether) the
@@ -58,6 +63,10 @@ export function createAuth({ adminToken }: AuthOptions): Auth {
   return {
     enabled: true,
     check,
+    checkBearer: ({ headers }) => {
+      const bearer = bearerToken(headers.authorization);
+      return bearer !== undefined && matches(bearer);
+    },
     socketCheck(handshake) {
       const token = handshake.auth?.['token'];
       if (typeof token === 'string' && matches(token)) return true;

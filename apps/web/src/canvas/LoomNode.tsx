@@ -18,6 +18,7 @@ const KIND_LABEL: Record<FlowNode['kind'], string> = {
   supervisor: 'Supervisor',
   coordinator: 'Coordinator',
   subflow: 'Sub-flow',
+  mcp: 'MCP tool',
 };
 
 /** One line saying what the node does. */
@@ -27,6 +28,8 @@ function summary(node: FlowNode): string {
       return node.config.skill;
     case 'agent':
       return node.config.model;
+    case 'mcp':
+      return `${node.config.server} / ${node.config.tool}`;
     case 'router':
       return `${node.config.routes.length} route(s), else ${node.config.defaultPort}`;
     case 'merge':

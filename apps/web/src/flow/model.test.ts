@@ -57,7 +57,7 @@ describe('connection rules', () => {
 describe('palette', () => {
   it('offers every node kind, and each new node is valid in a flow', () => {
     const entries = paletteEntries(examples.map((flow) => ({ flow })));
-    expect(entries.map((e) => e.kind).sort()).toEqual(['agent', 'chain', 'coordinator', 'input', 'master_worker', 'merge', 'output', 'parallel', 'router', 'skill', 'subflow', 'supervisor']);
+    expect(entries.map((e) => e.kind).sort()).toEqual(['agent', 'chain', 'coordinator', 'input', 'master_worker', 'mcp', 'merge', 'output', 'parallel', 'router', 'skill', 'subflow', 'supervisor']);
     for (const entry of entries) {
       const node = entry.make(entry.kind.replace(/_/g, '-'));
       const flow = { version: 1, id: 'palette', name: 'Palette', nodes: [node], edges: [] };

@@ -10,6 +10,7 @@ import { Palette, usePaletteDrop } from '../panels/Palette.js';
 import { RunPanel } from '../panels/RunPanel.js';
 import { navigate } from '../router.js';
 import { useEditor } from '../stores/editor.js';
+import { loadMcpTools, useMcpTools } from '../stores/mcp.js';
 import { useRun } from '../stores/run.js';
 import { ProblemList } from './Home.js';
 import { ThemeToggle } from './ThemeToggle.js';
@@ -57,7 +58,9 @@ export function Editor({ flowId, runId }: { flowId: string; runId: string | unde
 }
 
 function EditorBody({ flow, templates, sampleInput, onSaved }: { flow: FlowRow; templates: TemplateRow[]; sampleInput: unknown; onSaved: (flow: FlowRow) => void }) {
-  const entries = useMemo(() => paletteEntries(templates), [templates]);
+  const mcpTools = useMcpTools((s) => s.tools);
+  useEffect(() => loadMcpTools(), []);
+  const entries = useMemo(() => paletteEntries(templates, mcpTools ?? []), [templates, mcpTools]);
   const drop = usePaletteDrop(entries);
   const dirty = useEditor((s) => s.dirty);
   const name = useEditor((s) => s.meta?.name ?? '');

@@ -7,6 +7,7 @@ import { defaultsOf, dotted, isRecord, startsWith, type JsonSchema, type Path } 
 import { validateValue } from '../forms/validate.js';
 import { useEditor } from '../stores/editor.js';
 import { loadSkills, useSkills, type SkillInfo } from '../stores/skills.js';
+import { loadMcpTools, useMcpTools, type McpToolInfo } from '../stores/mcp.js';
 
 /** Quiet time after a keystroke before the draft is checked again. */
 const VALIDATE_DELAY_MS = 150;
@@ -126,6 +127,9 @@ function NodeForm({ nodeId, readOnly }: { nodeId: string; readOnly: boolean }) {
   const skills = useSkills((s) => s.skills);
   const skillsError = useSkills((s) => s.error);
   useEffect(() => loadSkills(), []);
+  const mcpTools = useMcpTools((s) => s.tools);
+  const mcpError = useMcpTools((s) => s.error);
+  useEffect(() => loadMcpTools(), []);
 
   const check = (d: Draft) => checkNode(d, nodeId, skills, (id) => useEditor.getState().nodes.some((n) => n.id === id));
   const [base, setBase] = useState(stored);
@@ -209,6 +213,7 @@ function NodeForm({ nodeId, readOnly }: { nodeId: string; readOnly: boolean }) {
     // A flow inside the node (a sub-flow, an agent's sub-flow tool) is a graph: JSON, not a form.
     if (isFlowSchema(p.schema)) return <JsonField {...p} collapsed />;
     if (p.shape.kind === 'object' && usesSkill(p.schema)) return <SkillUse {...p} skills={skills} error={skillsError} />;
+    if (p.shape.kind === 'object' && usesMcpTool(p.schema)) return <McpToolUse {...p} tools={mcpTools} error={mcpError} />;
     return undefined;
   };
   const setConfig = (config: unknown, commit?: boolean) => change({ ...latest.current, config }, commit);
@@ -275,6 +280,58 @@ function NodeForm({ nodeId, readOnly }: { nodeId: string; readOnly: boolean }) {
 function isFlowSchema(schema: JsonSchema): boolean {
   const properties = schema.properties;
   return properties?.['nodes']?.type === 'array' && properties['edges']?.type === 'array' && properties['version'] !== undefined;
+}
+
+/** An object naming an MCP tool: `{ server, tool }` (an `mcp` node's config, an agent's MCP tool). */
+function usesMcpTool(schema: JsonSchema): boolean {
+  const properties = schema.properties;
+  return properties?.['server']?.type === 'string' && properties['tool']?.type === 'string';
+}
+
+/**
+ * The server and tool as one list of the registered servers' tools; a tool changed since it
+ * was approved is marked, and says it will not run until an admin approves it again.
+ */
+function McpToolUse(p: FieldProps & { tools: readonly McpToolInfo[] | null; error: string | null }) {
+  const obj = isRecord(p.value) ? p.value : {};
+  const serverPath = [...p.path, 'server'];
+  const server = typeof obj['server'] === 'string' ? obj['server'] : '';
+  const tool = typeof obj['tool'] === 'string' ? obj['tool'] : '';
+  const value = server && tool ? `${server}/${tool}` : '';
+  const known = p.tools?.find((t) => t.server === server && t.tool === tool);
+  const choose = (next: string) => {
+    const slash = next.indexOf('/');
+    if (slash > 0) p.onChange({ ...obj, server: next.slice(0, slash), tool: next.slice(slash + 1) }, true);
+  };
+  const description = p.tools
+    ? known
+      ? known.state === 'changed'
+        ? `Changed since it was approved: it will not run until an admin approves the change. ${known.description ?? ''}`
+        : known.description
+      : value
+        ? 'Not a tool of a registered MCP server.'
+        : p.tools.length === 0
+          ? 'No MCP server is registered (mcp.servers.register in the API).'
+          : undefined
+    : (p.error ?? 'Loading the MCP tools…');
+  const picker = (
+    <Shell label="MCP tool" required description={description} issues={[...issuesUnder(p.issues, serverPath), ...issuesUnder(p.issues, [...p.path, 'tool'])]} path={serverPath}>
+      {(a11y) => (
+        <select {...a11y} value={value} onChange={(e) => choose(e.target.value)} disabled={p.readOnly || !p.tools} data-testid={`field-${dotted(serverPath)}`}>
+          {!known && <option value={value}>{value ? `${value} (not registered)` : 'choose a tool…'}</option>}
+          {(p.tools ?? [])
+            .filter((t) => t.state === 'approved' || t.state === 'changed')
+            .map((t) => (
+              <option key={`${t.server}/${t.tool}`} value={`${t.server}/${t.tool}`}>
+                {t.server} / {t.tool}
+                {t.state === 'changed' ? ' (changed: needs approval)' : ''}
+              </option>
+            ))}
+        </select>
+      )}
+    </Shell>
+  );
+  return <ObjectField {...p} slots={{ server: picker, tool: null }} />;
 }
 
 /** An object that runs a skill: `{ skill, params }` (a skill node, an agent's tool, a chain step, parallel skills). */

@@ -5,13 +5,13 @@ import { useEditor } from '../stores/editor.js';
 
 const DRAG_TYPE = 'application/x-loom-kind';
 
-/** Every node kind, searchable; drag one onto the canvas or click to add it in the middle. */
+/** Every node kind and registered MCP tool, searchable; drag one onto the canvas or click to add it in the middle. */
 export function Palette({ entries }: { entries: PaletteEntry[] }) {
   const [query, setQuery] = useState('');
   const addNode = useEditor((s) => s.addNode);
   const flow = useReactFlow();
   const shown = useMemo(() => entries.filter((e) => `${e.title} ${e.kind} ${e.description}`.toLowerCase().includes(query.toLowerCase())), [entries, query]);
-  const groups = ['Flow', 'Steps', 'Patterns'] as const;
+  const groups = ['Flow', 'Steps', 'Patterns', 'MCP tools'] as const;
   const addAtCenter = (entry: PaletteEntry) => {
     const box = document.querySelector('.canvas')?.getBoundingClientRect();
     const position = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
@@ -28,18 +28,21 @@ export function Palette({ entries }: { entries: PaletteEntry[] }) {
             <h3>{group}</h3>
             {items.map((entry) => (
               <button
-                key={entry.kind}
-                className="palette-item"
+                key={entry.key}
+                className={entry.flagged ? 'palette-item flagged' : 'palette-item'}
                 draggable
-                data-testid={`palette-${entry.kind}`}
+                data-testid={`palette-${entry.key}`}
                 title={entry.description}
                 onDragStart={(e) => {
-                  e.dataTransfer.setData(DRAG_TYPE, entry.kind);
+                  e.dataTransfer.setData(DRAG_TYPE, entry.key);
                   e.dataTransfer.effectAllowed = 'copy';
                 }}
                 onClick={() => addAtCenter(entry)}
               >
-                <strong>{entry.title}</strong>
+                <strong>
+                  {entry.title}
+                  {entry.flagged && <span className="badge warn" data-testid={`flagged-${entry.key}`}> changed</span>}
+                </strong>
                 <span className="muted">{entry.description}</span>
               </button>
             ))}
@@ -63,8 +66,8 @@ export function usePaletteDrop(entries: PaletteEntry[]) {
       }
     },
     onDrop(e: React.DragEvent) {
-      const kind = e.dataTransfer.getData(DRAG_TYPE);
-      const entry = entries.find((x) => x.kind === kind);
+      const key = e.dataTransfer.getData(DRAG_TYPE);
+      const entry = entries.find((x) => x.key === key);
       if (!entry) return;
       e.preventDefault();
       addNode(entry.make, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));

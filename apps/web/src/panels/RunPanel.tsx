@@ -223,6 +223,8 @@ function describe(event: RunEvent): string {
       return `run ${event.status}${event.error ? `: ${event.error.message}` : ''}`;
     case 'llm.response':
       return `llm ${event.tokens.input}+${event.tokens.output} tokens`;
+    case 'mcp.call':
+      return `${event.nodeId} MCP ${event.server}/${event.tool} ${event.error ? `failed: ${event.error.message}` : event.result?.isError ? 'answered an error' : 'answered'}`;
     default:
       return event.type;
   }

@@ -1,5 +1,6 @@
 import type { RunEvent } from '@loom/shared';
 import type { LlmProvider } from '../llm/provider.js';
+import type { McpToolSource } from '../mcp/source.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 
 /**
@@ -21,6 +22,11 @@ export interface EngineContext {
    * output and error they produce, since an event log is stored and shown to users.
    */
   credentials?: CredentialSource;
+  /**
+   * Tools of registered MCP servers (`mcp` nodes, agents' MCP tools). Leave it out when the
+   * run has none: such tools then fail with `mcp_unavailable`.
+   */
+  mcp?: McpToolSource;
   /**
    * Where untrusted code runs (code skills). Leave it out and code skills fail with
    * `sandbox_unavailable`: code never runs in the engine's own process.

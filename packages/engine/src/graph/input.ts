@@ -55,3 +55,29 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `${article(typeof value)} (${(JSON.stringify(value) ?? String(value)).slice(0, 40)})`;
 }
+
+/**
+ * The JSON Schema of a flow's run input: an object with the fields of its input nodes (the
+ * first declaration of a name wins); a field with a default is never required. Undefined
+ * when the flow declares no fields (it takes any input). Shown to models for sub-flow tools
+ * and to MCP clients for flows served as tools.
+ */
+export function inputJsonSchema(compiled: CompiledFlow): Record<string, unknown> | undefined {
+  const properties: Record<string, Record<string, unknown>> = {};
+  const required: string[] = [];
+  for (const index of compiled.inputNodes) {
+    const node = compiled.nodes[index]!.node;
+    if (node.kind !== 'input') continue;
+    for (const [name, field] of Object.entries(node.config.fields)) {
+      if (Object.hasOwn(properties, name)) continue;
+      properties[name] = {
+        ...(field.type === 'any' ? {} : { type: field.type }),
+        ...(field.description === undefined ? {} : { description: field.description }),
+        ...(field.default === undefined ? {} : { default: field.default }),
+      };
+      if (field.required && field.default === undefined) required.push(name);
+    }
+  }
+  if (Object.keys(properties).length === 0) return undefined;
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
+}

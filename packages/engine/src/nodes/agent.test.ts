@@ -541,9 +541,9 @@ describe('agent tools that are sub-flows', () => {
 
     it('refuses a tool with both skill and flow, or neither, at the tool', () => {
       expect(issuesOf(agentFlow({ tools: [{ name: 'both', skill: 'template', flow: greet }] }))).toEqual([
-        { path: 'nodes.1.config.tools.0', message: 'a tool needs either skill (a built-in skill) or flow (a sub-flow), not both' },
+        { path: 'nodes.1.config.tools.0', message: 'a tool needs one of skill (a built-in skill), flow (a sub-flow) or mcp (an MCP server\'s tool), not several' },
       ]);
-      expect(issuesOf(agentFlow({ tools: [tools[0], { name: 'neither' }] }))).toEqual([{ path: 'nodes.1.config.tools.1', message: 'a tool needs either skill (a built-in skill) or flow (a sub-flow)' }]);
+      expect(issuesOf(agentFlow({ tools: [tools[0], { name: 'neither' }] }))).toEqual([{ path: 'nodes.1.config.tools.1', message: 'a tool needs one of skill (a built-in skill), flow (a sub-flow) or mcp (an MCP server\'s tool)' }]);
       expect(issuesOf(agentFlow({ tools: [{ name: 'greet', flow: greet, params: { template: 'x' } }] }))).toEqual([
         { path: 'nodes.1.config.tools.0.params', message: 'params belong to skill tools; the nodes of a sub-flow tool carry their own params' },
       ]);

@@ -1,20 +1,30 @@
-import { RetryPolicy, type AgentTool, type ChatMessage, type RunError } from '@loom/shared';
+import { RetryPolicy, type AgentTool, type ChatMessage, type McpToolRef, type RunError } from '@loom/shared';
 import { NodeError, toRunError } from '../errors.js';
 import { compileTemplate, stringify, type CompiledTemplate } from '../expressions/template.js';
 import type { CompiledFlow } from '../graph/compile.js';
-import { checkRunInput } from '../graph/input.js';
+import { checkRunInput, inputJsonSchema } from '../graph/input.js';
 import { compileJsonSchema, type CompiledJsonSchema } from '../llm/json-schema.js';
 import type { LlmCallOptions, LlmDelta, LlmRequest, LlmResult, LlmToolCall, LlmToolSpec } from '../llm/provider.js';
 import { runEmbeddedFlow } from '../scheduler/loop.js';
 import type { SkillInstance } from '../skills/skill.js';
 import type { NodeExecution, NodeKindDefinition, PrepareEnv, PreparedChild } from './node-kind.js';
 import { prepareSkill } from './skill.js';
+import { callMcpTool, describeMcpTool, mcpResultText, mcpResultValue } from '../mcp/source.js';
 
-/** A tool ready to be called: a skill run in place, or a sub-flow run as a task of the agent's execution. */
+/** A tool ready to be called: a skill run in place, a sub-flow run as a task of the agent's execution, or an MCP server's tool. */
 type PreparedTool = { spec: LlmToolSpec; args: CompiledJsonSchema } & (
   | { kind: 'skill'; instance: SkillInstance }
   | { kind: 'flow'; compiled: CompiledFlow; child: PreparedChild }
+  | { kind: 'mcp'; ref: McpToolRef }
 );
+
+/** An MCP tool without `parameters`: the model is shown its pinned schema, asked for when the agent runs. */
+interface UndescribedMcpTool {
+  kind: 'mcp-undescribed';
+  name: string;
+  description?: string;
+  ref: McpToolRef;
+}
 
 /** Where a tool call's work is logged: its `tool.call` event's id, and the task id of a sub-flow tool. */
 interface ToolCallSite {
@@ -46,13 +56,13 @@ export const agentKind: NodeKindDefinition<'agent'> = {
     const prompt = tryTemplate(config.prompt, ['config', 'prompt'], env.issue);
     const system = config.systemPrompt === undefined ? undefined : tryTemplate(config.systemPrompt, ['config', 'systemPrompt'], env.issue);
     const outputSchema = config.outputSchema === undefined ? undefined : trySchema(config.outputSchema, ['config', 'outputSchema'], env.issue);
-    const tools = new Map<string, PreparedTool>();
+    const tools = new Map<string, PreparedTool | UndescribedMcpTool>();
     config.tools.forEach((tool, i) => {
       if (tools.has(tool.name)) env.issue(['config', 'tools', i, 'name'], `duplicate tool name "${tool.name}"`);
       const prepared = prepareTool(tool, env, ['config', 'tools', i]);
       if (prepared) tools.set(tool.name, prepared);
     });
-    const toolSpecs = [...tools.values()].map((t) => t.spec);
+    const undescribed = [...tools.values()].some((t) => t.kind === 'mcp-undescribed');
     const json = config.outputFormat === 'json' || config.outputSchema !== undefined;
     const repairAttempts = config.repairAttempts ?? 1;
 
@@ -66,6 +76,8 @@ export const agentKind: NodeKindDefinition<'agent'> = {
           const available = [...context.llm.keys()].join(', ') || 'none';
           throw new NodeError(`no LLM provider "${provider}" is configured (available: ${available})`, 'unknown_provider', false);
         }
+        const ready = undescribed ? await describeMcpTools(tools, execution) : (tools as Map<string, PreparedTool>);
+        const toolSpecs = [...ready.values()].map((t) => t.spec);
         const conversation: ChatMessage[] = [];
         if (system) conversation.push({ role: 'system', content: await system!.render(execution.input, scope) });
         conversation.push({ role: 'user', content: await prompt!.render(execution.input, scope) });
@@ -137,7 +149,7 @@ export const agentKind: NodeKindDefinition<'agent'> = {
           if (result.toolCalls.length > 0) {
             conversation.push({ role: 'assistant', content: result.content, toolCalls: result.toolCalls });
             const sites = result.toolCalls.map((_, i): ToolCallSite => ({ callId: `${taskId}/tool/${turn}.${i + 1}`, key: `tool/${turn}.${i + 1}` }));
-            const outcomes = await Promise.all(result.toolCalls.map((call, i) => runTool(tools, call, sites[i]!, execution)));
+            const outcomes = await Promise.all(result.toolCalls.map((call, i) => runTool(ready, call, sites[i]!, execution)));
             signal.throwIfAborted();
             result.toolCalls.forEach((call, i) => {
               const outcome = outcomes[i]!;
@@ -213,14 +225,24 @@ export function windowMessages(conversation: readonly ChatMessage[], window: num
  * Prepares one tool at `path` (`config.tools[i]`): a skill with its params, or a sub-flow
  * compiled one nesting level below the agent (its problems reported under `flow`).
  */
-function prepareTool(tool: AgentTool, env: PrepareEnv, path: (string | number)[]): PreparedTool | undefined {
+function prepareTool(tool: AgentTool, env: PrepareEnv, path: (string | number)[]): PreparedTool | UndescribedMcpTool | undefined {
   const args = tool.parameters === undefined ? undefined : trySchema(tool.parameters, [...path, 'parameters'], env.issue);
   // Prepared even when `parameters` is invalid, so every problem of the tool is reported at once.
   const schemaFailed = tool.parameters !== undefined && !args;
+  if (tool.mcp !== undefined) {
+    if (schemaFailed) return undefined;
+    if (!args) return { kind: 'mcp-undescribed', name: tool.name, ref: tool.mcp, ...(tool.description !== undefined ? { description: tool.description } : {}) };
+    return {
+      kind: 'mcp',
+      ref: tool.mcp,
+      args,
+      spec: { name: tool.name, description: tool.description ?? `Tool "${tool.mcp.tool}" of the MCP server "${tool.mcp.server}".`, parameters: tool.parameters! },
+    };
+  }
   if (tool.flow !== undefined) {
     const compiled = env.compileChildFlow(tool.flow, [...path, 'flow']);
     if (!compiled || schemaFailed) return undefined;
-    const parameters = tool.parameters ?? subflowParameters(compiled);
+    const parameters = tool.parameters ?? inputJsonSchema(compiled) ?? DEFAULT_TOOL_PARAMETERS;
     return {
       kind: 'flow',
       compiled,
@@ -238,31 +260,6 @@ function prepareTool(tool: AgentTool, env: PrepareEnv, path: (string | number)[]
     args: args ?? compileJsonSchema(DEFAULT_TOOL_PARAMETERS),
     spec: { name: tool.name, description: tool.description ?? prepared.skill.description, parameters: tool.parameters ?? DEFAULT_TOOL_PARAMETERS },
   };
-}
-
-/**
- * The JSON Schema a model is shown for a sub-flow tool without `parameters`: an object
- * with the sub-flow's input fields (from every input node; the first declaration of a
- * name wins). A field with a default is never required. No fields: the skills' default.
- */
-function subflowParameters(compiled: CompiledFlow): Record<string, unknown> {
-  const properties: Record<string, Record<string, unknown>> = {};
-  const required: string[] = [];
-  for (const index of compiled.inputNodes) {
-    const node = compiled.nodes[index]!.node;
-    if (node.kind !== 'input') continue;
-    for (const [name, field] of Object.entries(node.config.fields)) {
-      if (Object.hasOwn(properties, name)) continue;
-      properties[name] = {
-        ...(field.type === 'any' ? {} : { type: field.type }),
-        ...(field.description === undefined ? {} : { description: field.description }),
-        ...(field.default === undefined ? {} : { default: field.default }),
-      };
-      if (field.required && field.default === undefined) required.push(name);
-    }
-  }
-  if (Object.keys(properties).length === 0) return DEFAULT_TOOL_PARAMETERS;
-  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
 }
 
 const NO_RETRY: RetryPolicy = RetryPolicy.parse({});
@@ -292,6 +289,29 @@ function subflowTool(name: string, compiled: CompiledFlow): PreparedChild {
   };
 }
 
+/**
+ * Asks the MCP source for the pinned description of each MCP tool given without `parameters`
+ * (logged as `mcp.tool`, so a replay shows the model the same tool), keeping the tools' order.
+ */
+async function describeMcpTools(tools: Map<string, PreparedTool | UndescribedMcpTool>, execution: NodeExecution): Promise<Map<string, PreparedTool>> {
+  const entries = await Promise.all(
+    [...tools.entries()].map(async ([name, tool]): Promise<[string, PreparedTool]> => {
+      if (tool.kind !== 'mcp-undescribed') return [name, tool];
+      const { server, tool: toolName } = tool.ref;
+      const described = await describeMcpTool(execution, `${execution.taskId}/mcp-tool/${name}`, server, toolName);
+      let args: CompiledJsonSchema;
+      try {
+        args = compileJsonSchema(described.inputSchema);
+      } catch (error) {
+        throw new NodeError(`the input schema of MCP tool "${server}/${toolName}" cannot be used: ${(error as Error).message}`, 'mcp_invalid_schema', false);
+      }
+      const description = tool.description ?? described.description ?? `Tool "${toolName}" of the MCP server "${server}".`;
+      return [name, { kind: 'mcp', ref: tool.ref, args, spec: { name, description, parameters: described.inputSchema } }];
+    }),
+  );
+  return new Map(entries);
+}
+
 async function runTool(tools: Map<string, PreparedTool>, call: LlmToolCall, site: ToolCallSite, execution: NodeExecution): Promise<{ result: unknown } | { error: RunError }> {
   const tool = tools.get(call.name);
   if (!tool) return { error: { message: `unknown tool "${call.name}" (tools: ${[...tools.keys()].join(', ') || 'none'})`, code: 'unknown_tool' } };
@@ -305,6 +325,16 @@ async function runTool(tools: Map<string, PreparedTool>, call: LlmToolCall, site
     // A failed task is a result; the run's end (cancel, timeout) throws, ending the agent too.
     const outcome = await execution.tasks.run({ key: site.key, assignee: `tool:${call.name}`, child: tool.child, input: call.args });
     return outcome.ok ? { result: outcome.output } : { error: outcome.error };
+  }
+  if (tool.kind === 'mcp') {
+    try {
+      const answer = await callMcpTool(execution, site.callId, tool.ref.server, tool.ref.tool, call.args as Record<string, unknown>);
+      if (answer.isError) return { error: { message: `MCP tool "${tool.ref.server}/${tool.ref.tool}" answered with an error: ${mcpResultText(answer).slice(0, 2_000)}`, code: 'mcp_tool_error' } };
+      return { result: mcpResultValue(answer) };
+    } catch (error) {
+      if (execution.signal.aborted) throw error;
+      return { error: toRunError(error) };
+    }
   }
   try {
     return { result: await tool.instance.run(call.args, execution) };

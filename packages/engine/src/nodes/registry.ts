@@ -9,6 +9,7 @@ import { masterWorkerKind } from '../patterns/master-worker/master-worker.js';
 import { supervisorKind } from '../patterns/supervisor/supervisor.js';
 import { coordinatorKind } from '../patterns/coordinator/coordinator.js';
 import { subflowKind } from '../patterns/subflow/subflow.js';
+import { mcpKind } from '../mcp/node.js';
 
 /** How each node kind behaves; a registry may leave kinds out (compiling such a node is an error). */
 export type NodeKindRegistry = { [K in NodeKind]?: NodeKindDefinition<K> };
@@ -26,4 +27,5 @@ export const BUILTIN_NODE_KINDS: NodeKindRegistry = {
   supervisor: supervisorKind,
   coordinator: coordinatorKind,
   subflow: subflowKind,
+  mcp: mcpKind,
 };

@@ -88,6 +88,8 @@ export interface RunState {
   tasks: Record<string, TaskState>;
   llm: { calls: number; tokens: TokenUsage; costUsd: number };
   toolCalls: number;
+  /** Calls to MCP servers' tools (by `mcp` nodes and by agents). */
+  mcpCalls: number;
   /**
    * Model answers streaming now, by call id. An entry goes when its `llm.response` arrives
    * (which has the whole text) or the run ends, so this holds only calls in flight.
@@ -121,6 +123,7 @@ export function createRunState(): RunState {
     tasks: Object.create(null) as Record<string, TaskState>,
     llm: { calls: 0, tokens: { input: 0, output: 0 }, costUsd: 0 },
     toolCalls: 0,
+    mcpCalls: 0,
     streams: Object.create(null) as Record<string, LlmStream>,
     supervision: [],
     metrics: Object.create(null) as Record<string, Record<string, number>>,
@@ -231,6 +234,11 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
     }
     case 'tool.call':
       state.toolCalls += 1;
+      break;
+    case 'mcp.call':
+      state.mcpCalls += 1;
+      break;
+    case 'mcp.tool':
       break;
     // A sandbox's audit trail: shown in the timeline; the run's state is in node and task events.
     case 'sandbox.created':

@@ -188,6 +188,42 @@ export const ToolCallEvent = z.object({
   error: RunError.optional(),
 });
 
+/**
+ * One call to a tool of an MCP server (an `mcp` node, or an agent's MCP tool), with the
+ * server's answer as received: a replay answers the call from here without the server.
+ * `result` is MCP's CallToolResult (`content`, `structuredContent`, `isError`); `error`
+ * is set when no answer came (unreachable server, a tool that changed and awaits approval).
+ */
+export const McpCallEvent = z.object({
+  ...base,
+  type: z.literal('mcp.call'),
+  callId: z.string(),
+  nodeId: z.string(),
+  server: z.string(),
+  tool: z.string(),
+  args: z.unknown(),
+  result: z
+    .object({ content: z.array(z.unknown()), structuredContent: z.unknown().optional(), isError: z.boolean().optional() })
+    .optional(),
+  error: RunError.optional(),
+});
+
+/**
+ * The description and input schema of an MCP tool as an agent showed it to its model
+ * (its approved, pinned version on the server), so a replay offers the model the same tool.
+ */
+export const McpToolEvent = z.object({
+  ...base,
+  type: z.literal('mcp.tool'),
+  callId: z.string(),
+  nodeId: z.string(),
+  server: z.string(),
+  tool: z.string(),
+  description: z.string().optional(),
+  inputSchema: z.record(z.string(), z.unknown()).optional(),
+  error: RunError.optional(),
+});
+
 export const SupervisionEntryEvent = z.object({
   ...base,
   type: z.literal('supervision.entry'),
@@ -290,6 +326,8 @@ export const RunEvent = z.discriminatedUnion('type', [
   LlmDeltaEvent,
   LlmResponseEvent,
   ToolCallEvent,
+  McpCallEvent,
+  McpToolEvent,
   SupervisionEntryEvent,
   MetricsEvent,
   RunFinishedEvent,

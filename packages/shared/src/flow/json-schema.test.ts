@@ -23,6 +23,8 @@ const EVENT_TYPES = [
   'llm.delta',
   'llm.response',
   'tool.call',
+  'mcp.call',
+  'mcp.tool',
   'supervision.entry',
   'metrics',
   'run.finished',
@@ -81,7 +83,7 @@ describe('flowJsonSchema', () => {
 
   it('requires config only for the kinds that have no default config', () => {
     const needsConfig = nodeVariants.filter((variant) => variant.required!.includes('config')).map((variant) => variant.properties!['kind']!.const);
-    expect(needsConfig).toEqual(['skill', 'router', 'agent', 'chain', 'parallel', 'master_worker', 'supervisor', 'coordinator', 'subflow']);
+    expect(needsConfig).toEqual(['skill', 'router', 'agent', 'chain', 'parallel', 'master_worker', 'supervisor', 'coordinator', 'subflow', 'mcp']);
   });
 });
 

@@ -148,6 +148,26 @@ export const MergeNode = z
   .strict();
 
 /**
+ * A registered MCP server, by the name an admin gave it on the server. A flow names servers
+ * only: their URL, headers and (for stdio servers) command live on the server, so an
+ * imported flow can never bring a command to run.
+ */
+export const McpServerName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'MCP server names start with a letter or digit and contain only letters, digits, "_", "." and "-"');
+
+/** A tool of a registered MCP server. MCP tool names are 1-128 of letters, digits, "_", "-", "." and "/". */
+export const McpToolRef = z
+  .object({
+    server: McpServerName,
+    tool: z.string().regex(/^[A-Za-z0-9_./-]{1,128}$/, 'MCP tool names are 1-128 letters, digits, "_", "-", "." or "/"'),
+  })
+  .strict();
+export type McpToolRef = z.infer<typeof McpToolRef>;
+
+/**
  * A tool an agent may call: a built-in skill (`skill` + `params`), or a whole sub-flow
  * (`flow`) whose run input is the call's arguments and whose output is the tool's result.
  */
@@ -156,8 +176,13 @@ export const AgentTool = z
     /** Name the model sees; letters, digits, `_` and `-` as LLM APIs require. */
     name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"'),
     description: z.string().max(2_000).optional(),
-    /** Id of a skill in the engine's registry; give either this or `flow`. */
+    /** Id of a skill in the engine's registry; give one of this, `flow` or `mcp`. */
     skill: z.string().min(1).max(128).optional(),
+    /**
+     * A tool of a registered MCP server. Without `parameters`, the model is shown the tool's
+     * approved input schema, as the server pinned it.
+     */
+    mcp: McpToolRef.optional(),
     /** The skill's parameters (skill tools only; a sub-flow's nodes carry their own). */
     params: z.record(z.string(), z.unknown()).default({}),
     /**
@@ -178,12 +203,16 @@ export const AgentTool = z
   .superRefine((tool, ctx) => {
     const hasSkill = tool.skill !== undefined;
     const hasFlow = tool.flow !== undefined;
-    if (hasSkill && hasFlow) ctx.addIssue({ code: 'custom', path: [], message: 'a tool needs either skill (a built-in skill) or flow (a sub-flow), not both' });
-    else if (!hasSkill && !hasFlow) ctx.addIssue({ code: 'custom', path: [], message: 'a tool needs either skill (a built-in skill) or flow (a sub-flow)' });
+    const hasMcp = tool.mcp !== undefined;
+    const given = Number(hasSkill) + Number(hasFlow) + Number(hasMcp);
+    if (given > 1) ctx.addIssue({ code: 'custom', path: [], message: 'a tool needs one of skill (a built-in skill), flow (a sub-flow) or mcp (an MCP server\'s tool), not several' });
+    else if (given === 0) ctx.addIssue({ code: 'custom', path: [], message: 'a tool needs one of skill (a built-in skill), flow (a sub-flow) or mcp (an MCP server\'s tool)' });
     // `params` defaults to {} for every tool (a default only for skills would need a union,
     // whose errors cannot point inside the sub-flow); only a non-empty one is a mistake.
     else if (hasFlow && Object.keys(tool.params).length > 0) {
       ctx.addIssue({ code: 'custom', path: ['params'], message: 'params belong to skill tools; the nodes of a sub-flow tool carry their own params' });
+    } else if (hasMcp && Object.keys(tool.params).length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['params'], message: 'params belong to skill tools; an MCP tool takes only the arguments the model gives' });
     }
   });
 export type AgentTool = z.infer<typeof AgentTool>;
@@ -236,6 +265,22 @@ export const AgentNode = z
         stream: z.boolean().optional(),
       })
       .strict(),
+  })
+  .strict();
+
+/**
+ * Calls one tool of a registered MCP server. Its arguments are the node's input (an object),
+ * or what `arguments` (JSONata over the input) gives; its output is the tool's structured
+ * result, else its text, else its content list. A tool that answers with an error fails the node.
+ */
+export const McpNode = z
+  .object({
+    ...nodeBase,
+    kind: z.literal('mcp'),
+    config: McpToolRef.extend({
+      /** JSONata over the node's input giving the arguments object; default: the input itself. */
+      arguments: z.string().min(1).max(100_000).optional(),
+    }).strict(),
   })
   .strict();
 
@@ -506,6 +551,7 @@ export const FlowNode = z.discriminatedUnion('kind', [
   SupervisorNode,
   CoordinatorNode,
   SubflowNode,
+  McpNode,
 ]).meta({ id: 'FlowNode', title: 'Node', description: 'One node of a flow; pattern nodes contain nodes of their own.' });
 export type FlowNode = z.infer<typeof FlowNode>;
 export type NodeKind = FlowNode['kind'];
@@ -522,6 +568,7 @@ export const NODE_KINDS = [
   'supervisor',
   'coordinator',
   'subflow',
+  'mcp',
 ] as const satisfies readonly NodeKind[];
 /** Kinds that run other nodes as tasks. */
 export const PATTERN_KINDS = ['chain', 'parallel', 'master_worker', 'supervisor', 'coordinator', 'subflow'] as const satisfies readonly NodeKind[];
