@@ -221,6 +221,11 @@ function describe(event: RunEvent): string {
       return `${event.nodeId} step ${event.step} [${event.state}] ${event.agent}: ${event.action}`;
     case 'run.finished':
       return `run ${event.status}${event.error ? `: ${event.error.message}` : ''}`;
+    case 'metrics': {
+      const values = Object.entries(event.values);
+      const shown = values.slice(0, 4).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(2)}`);
+      return `${event.nodeId ?? 'run'} metrics: ${shown.join(', ')}${values.length > 4 ? `, … (${values.length - 4} more in Metrics)` : ''}`;
+    }
     case 'llm.response':
       return `llm ${event.tokens.input}+${event.tokens.output} tokens`;
     case 'mcp.call':
@@ -244,7 +249,7 @@ function Timeline() {
       <input className="search" placeholder="Filter events" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter events" />
       <ol className="timeline" data-testid="timeline">
         {shown.map((e) => (
-          <li key={e.seq} className={`${e.type.replace('.', '-')} ${cursor !== null && e.seq > cursor ? 'future' : ''}`} onClick={() => seek(e.seq)} title="Show the canvas as it was after this event">
+          <li key={e.seq} className={`event-${e.type.replace('.', '-')} ${cursor !== null && e.seq > cursor ? 'future' : ''}`} onClick={() => seek(e.seq)} title="Show the canvas as it was after this event">
             <span className="seq">#{e.seq}</span> {describe(e)}
           </li>
         ))}
