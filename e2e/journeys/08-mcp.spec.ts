@@ -8,7 +8,11 @@ let upstream: Upstream;
 test.beforeEach(async () => {
   upstream = await startUpstream();
 });
-test.afterEach(async () => upstream.close());
+test.afterEach(async ({ request }) => {
+  // The admin removes the server again, so the journey can run again on the same server.
+  await trpc(request, 'mcp.servers.remove', { name: 'weather' }).catch(() => undefined);
+  await upstream.close();
+});
 
 test('an MCP server\'s tool from the palette runs as a node; a changed tool description is flagged and refused', async ({ page, request }) => {
   await trpc(request, 'mcp.servers.register', { name: 'weather', config: { transport: 'http', url: upstream.url } });
