@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineInfo, RESULT_PREFIX, round } from './measure.js';
+import { machineInfo, RESULT_PREFIX, round, runMain } from './measure.js';
 import { evaluateTargets, formatReport } from './report.js';
 
 /**
@@ -189,12 +189,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

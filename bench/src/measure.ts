@@ -34,7 +34,6 @@ export function percentile(values: ArrayLike<number>, p: number): number {
   return sorted[rank - 1]!;
 }
 
-/** Rounds to `digits` decimals; keeps JSON and tables readable. */
 /** The machine a result file was measured on; `loadStart` is the 1-minute load average when the bench began. */
 export function machineInfo(loadStart: number) {
   return {
@@ -50,6 +49,7 @@ export function machineInfo(loadStart: number) {
   };
 }
 
+/** Rounds to `digits` decimals; keeps JSON and tables readable. */
 export function round(value: number, digits = 2): number {
   if (!Number.isFinite(value)) return value;
   const f = 10 ** digits;
@@ -218,4 +218,20 @@ export const RESULT_PREFIX = '@@bench-result ';
 /** Logs progress to stderr (stdout carries the child's JSON result). */
 export function progress(message: string): void {
   process.stderr.write(`  ${message}\n`);
+}
+
+/**
+ * Runs a bench's `main` and sets the exit code it returns (1 when it throws). The exit code
+ * is set, not forced, so pending writes (the result file, stdout) finish first.
+ */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -3,7 +3,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BwrapDriver, bwrapAvailable, GvisorDriver, gvisorAvailable, WarmSandboxPool } from '@loom/server';
-import { machineInfo, round, sleep } from '../measure.js';
+import { machineInfo, round, runMain, sleep } from '../measure.js';
 import { concurrent, runnerSpec, sequential, timedCall, timedNativeCall } from './workloads.js';
 
 /**
@@ -123,12 +123,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

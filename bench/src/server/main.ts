@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gcAvailable, machineInfo, round } from '../measure.js';
+import { gcAvailable, machineInfo, round, runMain } from '../measure.js';
 import { profileServersInto, repoRoot, buildServer } from './process.js';
 import { evaluateServerTargets, formatServerReport } from './report.js';
 import { measureConcurrentRuns, measureLiveLatency, measureLongRun, measureStartup, measureTrivialRuns } from './workloads.js';
@@ -124,12 +124,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

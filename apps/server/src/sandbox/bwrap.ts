@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
 import { checkEnv, checkLabel, checkMounts, programFiles } from './host-files.js';
-import { ManagedSandbox, type SandboxChild } from './managed.js';
+import { LiveSandboxes, ManagedSandbox, type SandboxChild } from './managed.js';
 
 export interface BwrapOptions {
   bwrap?: string;
@@ -32,10 +32,9 @@ export class BwrapDriver implements SandboxDriver {
   readonly description = 'bubblewrap namespaces on the host kernel (weaker than gVisor: a kernel bug is an escape); no network, read-only minimal root, cgroup limits';
   private readonly bwrap: string;
   private readonly defaults: SandboxLimits;
-  private readonly live = new Set<ManagedSandbox>();
+  private readonly live = new LiveSandboxes('bwrap');
   private readonly instance = randomBytes(3).toString('hex');
   private counter = 0;
-  private closed = false;
 
   constructor(options: BwrapOptions = {}) {
     this.bwrap = options.bwrap ?? '/usr/bin/bwrap';
@@ -48,7 +47,7 @@ export class BwrapDriver implements SandboxDriver {
 
   /** Starts a sandbox; a `warm` one waits, without wall clock or audit sink, for `ManagedSandbox.arm`. */
   start(spec: SandboxSpawnSpec, warm: boolean): ManagedSandbox {
-    if (this.closed) throw new SandboxError('the bwrap sandbox driver is closed', 'sandbox_closed');
+    this.live.assertOpen();
     const limits = resolveSandboxLimits(spec.limits, this.defaults);
     const files = programFiles(spec.command);
     const mounts = checkMounts(spec.mounts);
@@ -116,14 +115,11 @@ export class BwrapDriver implements SandboxDriver {
       warm,
     );
     sandbox.record({ type: 'created', sandboxId: id, driver: this.name, isolation: this.isolation, limits, mounts: mounts.map((m) => m.target), network: 'none' });
-    this.live.add(sandbox);
-    void sandbox.exited.then(() => this.live.delete(sandbox));
-    return sandbox;
+    return this.live.track(sandbox);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.live].map((sandbox) => sandbox.kill('the sandbox driver is closing')));
+    await this.live.closeAll();
   }
 
   private makeCgroups(id: string, limits: SandboxLimits): string[] {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
 import { checkEnv, checkLabel, checkMounts, programFiles } from './host-files.js';
-import { ManagedSandbox, type SandboxChild } from './managed.js';
+import { LiveSandboxes, ManagedSandbox, type SandboxChild } from './managed.js';
 import { isStateFileOf, leftoverProcesses } from './verify.js';
 
 const run = promisify(execFile);
@@ -43,9 +43,8 @@ export class GvisorDriver implements SandboxDriver {
   private readonly runscRoot: string;
   private readonly defaults: SandboxLimits;
   private readonly mountPoints = new Set<string>();
-  private readonly live = new Set<ManagedSandbox>();
+  private readonly live = new LiveSandboxes('gvisor');
   private counter = 0;
-  private closed = false;
   /** Distinguishes this process's sandboxes from another server's sharing the machine. */
   private readonly instance = randomBytes(3).toString('hex');
 
@@ -67,7 +66,7 @@ export class GvisorDriver implements SandboxDriver {
 
   /** Starts a sandbox; a `warm` one waits, without wall clock or audit sink, for `ManagedSandbox.arm`. */
   start(spec: SandboxSpawnSpec, warm: boolean): ManagedSandbox {
-    if (this.closed) throw new SandboxError('the gvisor sandbox driver is closed', 'sandbox_closed');
+    this.live.assertOpen();
     const limits = resolveSandboxLimits(spec.limits, this.defaults);
     const files = programFiles(spec.command);
     const mounts = checkMounts(spec.mounts);
@@ -151,14 +150,11 @@ export class GvisorDriver implements SandboxDriver {
       warm,
     );
     sandbox.record({ type: 'created', sandboxId: id, driver: this.name, isolation: this.isolation, limits, mounts: mounts.map((m) => m.target), network: 'none' });
-    this.live.add(sandbox);
-    void sandbox.exited.then(() => this.live.delete(sandbox));
-    return sandbox;
+    return this.live.track(sandbox);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.live].map((sandbox) => sandbox.kill('the sandbox driver is closing')));
+    await this.live.closeAll();
   }
 
   private globalFlags(): string[] {

@@ -1,7 +1,7 @@
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { PassThrough } from 'node:stream';
-import type { SandboxAudit, SandboxCleanup, SandboxEndReason, SandboxExit, SandboxLimits, SandboxProcess } from '@loom/engine';
+import { SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxEndReason, type SandboxExit, type SandboxLimits, type SandboxProcess } from '@loom/engine';
 
 export type SandboxChild = ChildProcessByStdio<Writable, Readable, Readable>;
 
@@ -161,5 +161,33 @@ export class ManagedSandbox implements SandboxProcess {
     source.once('end', () => out.end());
     source.once('error', () => out.end());
     return out;
+  }
+}
+
+/**
+ * A driver's sandboxes still running: closing the driver kills them all, and a closed
+ * driver starts no more.
+ */
+export class LiveSandboxes {
+  private readonly live = new Set<ManagedSandbox>();
+  private closed = false;
+
+  constructor(private readonly driverName: string) {}
+
+  /** Throws when the driver was closed. */
+  assertOpen(): void {
+    if (this.closed) throw new SandboxError(`the ${this.driverName} sandbox driver is closed`, 'sandbox_closed');
+  }
+
+  /** Tracks `sandbox` until it has exited; returns it. */
+  track(sandbox: ManagedSandbox): ManagedSandbox {
+    this.live.add(sandbox);
+    void sandbox.exited.then(() => this.live.delete(sandbox));
+    return sandbox;
+  }
+
+  async closeAll(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.live].map((sandbox) => sandbox.kill('the sandbox driver is closing')));
   }
 }
