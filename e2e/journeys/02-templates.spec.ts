@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
-import { endShot, runAndWait } from './support.js';
+import { canvasStatuses, endShot, runAndWait } from './support.js';
 
 /** The templates are the examples, seeded into the empty database the suite starts with. */
 const examplesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
@@ -20,11 +20,6 @@ async function useTemplate(page: Page, name: string): Promise<void> {
   await expect(page.locator('.react-flow__node').first()).toBeVisible();
 }
 
-/** Every node on the canvas, with the status it shows. */
-async function nodeStatuses(page: Page): Promise<Record<string, string>> {
-  return Object.fromEntries(await page.locator('.react-flow__node .loom-node').evaluateAll((nodes) => nodes.map((n) => [n.getAttribute('data-testid')!.slice('node-'.length), n.getAttribute('data-status') ?? ''])));
-}
-
 test('the templates list has every example', async ({ page }) => {
   await page.goto('/');
   for (const name of templates) await expect(page.getByTestId(`template-${name}`)).toBeVisible();
@@ -38,9 +33,9 @@ for (const name of templates) {
     await expect(page.getByTestId('run-output')).toBeVisible();
     // Node states arrive with the run's events: the last ones may land just after the status.
     await expect
-      .poll(async () => Object.entries(await nodeStatuses(page)).filter(([, status]) => !FINAL_NODE_STATUSES.includes(status)), { message: 'nodes not in a final state' })
+      .poll(async () => Object.entries(await canvasStatuses(page)).filter(([, status]) => !FINAL_NODE_STATUSES.includes(status)), { message: 'nodes not in a final state' })
       .toEqual([]);
-    const statuses = Object.values(await nodeStatuses(page));
+    const statuses = Object.values(await canvasStatuses(page));
     expect(statuses.length).toBeGreaterThan(1);
     expect(statuses).toContain('succeeded');
     await endShot(page, `02-template-${name}`);

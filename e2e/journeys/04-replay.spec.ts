@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { canvasNode, createFlow, endShot, openFlow, runAndWait, trpc } from './support.js';
+import { expect, test } from '@playwright/test';
+import { canvasNode, canvasStatuses, createFlow, endShot, openFlow, runAndWait, trpc } from './support.js';
 
 const supervisor = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'supervisor.json'), 'utf8')) as { id: string };
 
@@ -15,10 +15,6 @@ function shownStatus(node: Replayed['state']['nodes'][string] | undefined): stri
   if (!node || node.status === 'pending') return 'idle';
   if (node.status === 'failed' && node.retryInMs !== undefined) return 'retrying';
   return node.status;
-}
-
-async function canvasStatuses(page: Page): Promise<Record<string, string>> {
-  return Object.fromEntries(await page.locator('.react-flow__node .loom-node').evaluateAll((nodes) => nodes.map((n) => [n.getAttribute('data-testid')!.slice('node-'.length), n.getAttribute('data-status') ?? ''])));
 }
 
 test('replay: open a finished run, scrub to the middle, play to the end, fork from a node', async ({ page, request }) => {

@@ -75,3 +75,8 @@ export async function connect(page: Page, fromNode: string, toNode: string): Pro
 export async function canvasNodeIds(page: Page): Promise<string[]> {
   return page.locator('.react-flow__node').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-id') ?? ''));
 }
+
+/** Every node on the canvas with the status it shows (`idle` before it ran), by node id. */
+export async function canvasStatuses(page: Page): Promise<Record<string, string>> {
+  return Object.fromEntries(await page.locator('.react-flow__node .loom-node').evaluateAll((nodes) => nodes.map((n) => [n.getAttribute('data-testid')!.slice('node-'.length), n.getAttribute('data-status') ?? ''])));
+}
