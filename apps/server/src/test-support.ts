@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from '@trpc/client';
 import { TRPCError } from '@trpc/server';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { systemClock, type Clock, type HttpClient } from '@loom/engine';
+import { systemClock, type CancelSource, type Clock, type HttpClient } from '@loom/engine';
 import { decodeEventsNdjson, type FlowInput, type RunEvent } from '@loom/shared';
 import { createLoomServer, type LoomServer } from './app.js';
 import { parseEnv, REPO_ROOT } from './env.js';
@@ -321,5 +321,5 @@ export class ManualClock implements Clock {
   time: number | undefined;
 
   now = (): number => this.time ?? Date.now();
-  sleep = (ms: number, signal?: AbortSignal): Promise<void> => systemClock.sleep(ms, signal);
+  sleep = (ms: number, cancel?: CancelSource): Promise<void> => systemClock.sleep(ms, cancel);
 }

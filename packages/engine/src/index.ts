@@ -1,4 +1,5 @@
 export type { EngineContext, Clock, IdSource, EventSink, HttpClient, HttpRequestInit, HttpResponse, CredentialSource } from './context/context.js';
+export { Cancellation, signalOf, type CancelSource } from './context/cancellation.js';
 export { systemClock, createVirtualClock, derivedIds, noNetwork, fetchHttpClient, MemorySink, FanoutSink, envCredentials, credentialEnvName } from './context/defaults.js';
 export { NodeError, toRunError } from './errors.js';
 export { compileFlow, validateFlow, type CompiledFlow, type CompiledNode, type CompiledEdge, type CompileOptions, type CompileResult } from './graph/compile.js';

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchHttpClient, runCodeInSandbox, type SandboxDriver } from '@loom/engine';
+import { fetchHttpClient, runCodeInSandbox, systemClock, type SandboxDriver } from '@loom/engine';
 import type { FlowSettings, RunEventBody } from '@loom/shared';
 import { REPO_ROOT } from '../env.js';
 import { HOSTILE_CASES, JS_PRELUDE, PY_PRELUDE, type HostFacts, type HostileCase } from './hostile-payloads.js';
@@ -95,8 +95,10 @@ async function runCase(driver: SandboxDriver, hostile: HostileCase, index: numbe
   const code = language === 'python' ? `${PY_PRELUDE}\n${hostile.code}` : `${JS_PRELUDE}\n${hostile.code}`;
   const input = { ...host };
   const started = Date.now();
+  const signal = new AbortController().signal;
   const execution = {
-    signal: new AbortController().signal,
+    signal,
+    sleep: (ms: number) => systemClock.sleep(ms, signal),
     scope: {} as never,
     settings,
     context: { sandbox: driver, http: fetchHttpClient } as never,

@@ -2,6 +2,7 @@ import type { RunEvent } from '@loom/shared';
 import type { LlmProvider } from '../llm/provider.js';
 import type { McpToolSource } from '../mcp/source.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
+import type { CancelSource } from './cancellation.js';
 
 /**
  * Everything non-deterministic reaches the engine through this context: time, ids,
@@ -41,8 +42,12 @@ export interface EngineContext {
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
-  /** Resolves after `ms`; rejects with the signal's reason when aborted first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves after `ms`; rejects with the cancel source's reason when it is cancelled
+   * first. A clock that only knows AbortSignals can use `signalOf(cancel)`. (A property,
+   * not a method, so TypeScript refuses a clock whose sleep accepts only AbortSignals.)
+   */
+  sleep: (ms: number, cancel?: CancelSource) => Promise<void>;
 }
 
 export interface IdSource {

@@ -2,33 +2,27 @@ import { createHash } from 'node:crypto';
 import type { RunEvent } from '@loom/shared';
 import type { Clock, CredentialSource, EventSink, HttpClient, IdSource } from './context.js';
 import { canonicalJson } from '../graph/hash.js';
+import { CancellableWait, cancellationOf, type Cancellation } from './cancellation.js';
 
 /**
- * Wall-clock time and real timers. Sleeps that share a signal share one abort listener
- * (see `waitsOf`). Written for 10,000 concurrent runs: no closure per sleep, nothing
- * stored on the signal, no allocation to add or remove a wait.
+ * Wall-clock time and real timers. Sleeps link into their cancel source's `Cancellation`
+ * (see `cancellationOf`). Written for 10,000 concurrent runs: no closure per sleep,
+ * nothing stored on a signal, no allocation to add or remove a wait.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => {
-    if (!signal) return new Promise<void>((resolve) => setTimeout(resolve, ms));
-    const waits = waitsOf(signal);
-    if (waits.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => waits.add(new TimerWait(waits, resolve, reject, ms)));
+  sleep: (ms, cancel) => {
+    if (!cancel) return new Promise<void>((resolve) => setTimeout(resolve, ms));
+    const cancellation = cancellationOf(cancel);
+    if (cancellation.aborted) return Promise.reject(cancellation.reason);
+    return new Promise<void>((resolve, reject) => cancellation.add(new TimerWait(cancellation, resolve, reject, ms)));
   },
 };
-
-/** A sleep a signal can cancel: a link in its signal's list of waits. */
-abstract class CancellableWait {
-  prev: CancellableWait | undefined = undefined;
-  next: CancellableWait | undefined = undefined;
-  abstract cancel(reason: unknown): void;
-}
 
 class TimerWait extends CancellableWait {
   private readonly timer: ReturnType<typeof setTimeout>;
   constructor(
-    private readonly waits: Waits,
+    private readonly cancellation: Cancellation,
     private readonly resolve: () => void,
     private readonly reject: (reason: unknown) => void,
     ms: number,
@@ -38,7 +32,7 @@ class TimerWait extends CancellableWait {
     this.timer = setTimeout(fireTimer, ms, this);
   }
   fired(): void {
-    this.waits.remove(this);
+    this.cancellation.remove(this);
     this.resolve();
   }
   cancel(reason: unknown): void {
@@ -51,60 +45,12 @@ function fireTimer(wait: TimerWait): void {
   wait.fired();
 }
 
-/** The waits a signal cancels, as a linked list: adding and removing allocate nothing. */
-class Waits {
-  private head: CancellableWait | undefined = undefined;
-  /** Mirrors `signal.aborted`, read once: on Node 20 each AbortSignal has its own hidden class, so reading it is slow. */
-  constructor(public aborted: boolean) {}
-  add(wait: CancellableWait): void {
-    wait.next = this.head;
-    if (this.head) this.head.prev = wait;
-    this.head = wait;
-  }
-  remove(wait: CancellableWait): void {
-    if (wait.prev) wait.prev.next = wait.next;
-    else if (this.head === wait) this.head = wait.next;
-    if (wait.next) wait.next.prev = wait.prev;
-    wait.prev = wait.next = undefined;
-  }
-  cancelAll(reason: unknown): void {
-    this.aborted = true;
-    let wait = this.head;
-    this.head = undefined;
-    while (wait) {
-      const next = wait.next;
-      wait.prev = wait.next = undefined;
-      wait.cancel(reason);
-      wait = next;
-    }
-  }
-}
-
-/** Per signal, in a WeakMap: a property on the signal would give it yet another hidden class. */
-const WAITS = new WeakMap<AbortSignal, Waits>();
-
-/**
- * One abort listener per signal for all its waits: a run with thousands of waiting nodes
- * adds one listener, not thousands. Adding and removing an `{ once }` listener per sleep
- * was the largest cost of 10,000 concurrent runs, and tripped Node's leak warning.
- */
-function waitsOf(signal: AbortSignal): Waits {
-  let waits = WAITS.get(signal);
-  if (!waits) {
-    const created = new Waits(signal.aborted);
-    waits = created;
-    WAITS.set(signal, created);
-    if (!created.aborted) signal.addEventListener('abort', () => created.cancelAll(signal.reason), { once: true });
-  }
-  return waits;
-}
-
-/** A virtual clock's sleep: due at a virtual time, cancelled by its signal like a timer. */
+/** A virtual clock's sleep: due at a virtual time, cancelled like a timer. */
 class VirtualWait extends CancellableWait {
   constructor(
     readonly due: number,
     readonly order: number,
-    private readonly waits: Waits | undefined,
+    private readonly cancellation: Cancellation | undefined,
     private readonly resolveSleep: () => void,
     private readonly reject: (reason: unknown) => void,
     private readonly timers: VirtualWait[],
@@ -112,7 +58,7 @@ class VirtualWait extends CancellableWait {
     super();
   }
   resolve(): void {
-    this.waits?.remove(this);
+    this.cancellation?.remove(this);
     this.resolveSleep();
   }
   cancel(reason: unknown): void {
@@ -151,12 +97,12 @@ export function createVirtualClock(start = Date.UTC(2026, 0, 1)): Clock & { pend
   return {
     now: () => now,
     pending: () => timers.length,
-    sleep: (ms, signal) =>
+    sleep: (ms, cancel) =>
       new Promise<void>((resolve, reject) => {
-        const waits = signal ? waitsOf(signal) : undefined;
-        if (waits?.aborted) return reject(signal!.reason);
-        const wait = new VirtualWait(now + ms, order++, waits, resolve, reject, timers);
-        waits?.add(wait);
+        const cancellation = cancel ? cancellationOf(cancel) : undefined;
+        if (cancellation?.aborted) return reject(cancellation.reason);
+        const wait = new VirtualWait(now + ms, order++, cancellation, resolve, reject, timers);
+        cancellation?.add(wait);
         timers.push(wait);
         schedule();
       }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { signalOf, type CancelSource } from '../context/cancellation.js';
 import { createVirtualClock } from '../context/defaults.js';
 import { NodeError } from '../errors.js';
 import { DEFAULT_RETRY, LlmError, parseRetryAfter, retryDecision, withRetries } from './http-retry.js';
@@ -57,10 +58,11 @@ describe('withRetries', () => {
     // A wait that only a cancel ends.
     const clock = {
       now: () => NOW,
-      sleep: (ms: number, signal?: AbortSignal) => {
+      sleep: (ms: number, cancel?: CancelSource) => {
         waits.push(ms);
         setTimeout(() => controller.abort(new Error('cancelled')), 5);
-        return new Promise<void>((_resolve, reject) => signal!.addEventListener('abort', () => reject(signal!.reason as Error)));
+        const signal = signalOf(cancel!);
+        return new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
       },
     };
     let attempts = 0;

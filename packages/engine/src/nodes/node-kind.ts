@@ -70,6 +70,8 @@ export interface NodeExecution {
   attempt: number;
   input: unknown;
   signal: AbortSignal;
+  /** Sleeps on the run's clock; rejects when the execution is cancelled first. Cheaper than `clock.sleep(ms, signal)`, which makes the run's signal. */
+  sleep(ms: number): Promise<void>;
   context: EngineContext;
   settings: FlowSettings;
   scope: ExpressionScope;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RetryPolicy } from '@loom/shared';
+import { Cancellation } from '../context/cancellation.js';
 import { followAttempts, runAttempts, type AttemptFollower, type AttemptPolicy } from './attempts.js';
 
 const once: AttemptPolicy = { retry: { maxAttempts: 1, backoffMs: 0, factor: 2, maxBackoffMs: 0, jitter: 0 } satisfies RetryPolicy, timeoutMs: undefined };
@@ -18,6 +19,7 @@ function fakeHost(options: HostOptions, report: (what: unknown) => void): Attemp
   return {
     clock: { now: () => 0, sleep: () => Promise.resolve() },
     signal: new AbortController().signal,
+    cancellation: new Cancellation(),
     ended: () => options.ended ?? false,
     attemptStarted: () => {
       if (options.logFails) throw new Error('event store is full');

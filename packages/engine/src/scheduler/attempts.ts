@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { RetryPolicy, RunError } from '@loom/shared';
+import type { CancelSource } from '../context/cancellation.js';
 import type { Clock } from '../context/context.js';
 import { NodeError, toRunError } from '../errors.js';
 import { retryDelay } from './plan.js';
@@ -18,8 +19,10 @@ export interface AttemptPolicy {
 /** What the loop asks of whoever owns the attempts (a run for nodes, a task scope for tasks). */
 export interface AttemptHost<T, R> {
   readonly clock: Clock;
-  /** The run's signal: waits end when it aborts. */
+  /** The run's signal (attempts with a timeout listen to it). */
   readonly signal: AbortSignal;
+  /** Ends retry waits when the run ends: the run's `Cancellation`, or the signal itself. */
+  readonly cancellation: CancelSource;
   /** True once the run has ended: stop attempting. */
   ended(): boolean;
   /** Logs the attempt's start; returns the time it started (what expressions see as now). */
@@ -54,7 +57,7 @@ export async function runAttempts<T, R>(host: AttemptHost<T, R>, target: T, poli
       const wait = retryDelay(policy.retry, attempt, `${id}/${attempt}`);
       host.attemptFailed(target, attempt, runError, wait);
       try {
-        await host.clock.sleep(wait, host.signal);
+        await host.clock.sleep(wait, host.cancellation);
       } catch {
         return null;
       }

@@ -1,4 +1,5 @@
 import type { FlowSettings, RunEventBody } from '@loom/shared';
+import type { Cancellation } from '../context/cancellation.js';
 import type { EngineContext } from '../context/context.js';
 import type { ExpressionScope } from '../expressions/jsonata.js';
 import type { NodeExecution } from '../nodes/node-kind.js';
@@ -13,6 +14,8 @@ export interface RunScope {
   readonly emit: (body: RunEventBody) => void;
   /** Aborts when the run ends before its nodes do (may be created when first read). */
   readonly signal: AbortSignal;
+  /** Cancels when the run ends: what its sleeps wait on, without making `signal`. */
+  readonly cancellation: Cancellation;
   /** True once the run has ended. */
   ended(): boolean;
 }
@@ -49,6 +52,10 @@ export class Execution implements NodeExecution {
   }
   get signal(): AbortSignal {
     return this.ownSignal ?? this.run.signal;
+  }
+  /** Sleeps on the run's clock until `ms` have passed or this execution is cancelled. */
+  sleep(ms: number): Promise<void> {
+    return this.run.context.clock.sleep(ms, this.ownSignal ?? this.run.cancellation);
   }
 
   get runId(): string {

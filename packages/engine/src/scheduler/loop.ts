@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { FlowIssue, FlowSettings, NodeStatus, RunError, RunEvent, RunEventBody, RunEventOf, RunStatus } from '@loom/shared';
+import { Cancellation } from '../context/cancellation.js';
 import type { Clock, EngineContext } from '../context/context.js';
 import type { CompiledFlow, CompiledNode } from '../graph/compile.js';
 import { checkRunInput } from '../graph/input.js';
@@ -75,11 +76,10 @@ class FlowRun implements RunScope, AttemptFollower<CompiledNode, unknown> {
   /** Each running node's input, for its retries. */
   private readonly pendingInput: unknown[] = [];
   /**
-   * Aborts the run's nodes. Created when first asked for (`signal`): on Node 20 a signal
-   * costs several microseconds and about 1 KB, more than a small run's own work, and a run
-   * that succeeds without its nodes looking at it never needs one.
+   * Ends the run's nodes and their waits. Its AbortSignal is made only when a node asks for
+   * `signal`: a run that succeeds without its nodes looking at one never needs it.
    */
-  private controller: AbortController | undefined;
+  readonly cancellation = new Cancellation();
   private readonly capacity: number;
   private seq = 0;
   private running = 0;
@@ -168,7 +168,7 @@ class FlowRun implements RunScope, AttemptFollower<CompiledNode, unknown> {
     const { timeoutMs } = this.compiled.flow.settings;
     if (timeoutMs === undefined) return;
     this.timeoutArmed = true;
-    this.context.clock.sleep(timeoutMs, this.signal).then(
+    this.context.clock.sleep(timeoutMs, this.cancellation).then(
       () => this.safely(() => this.finish('failed', { message: `run timed out after ${timeoutMs} ms (settings.timeoutMs)`, code: 'run_timeout' })),
       () => undefined,
     );
@@ -245,7 +245,7 @@ class FlowRun implements RunScope, AttemptFollower<CompiledNode, unknown> {
     return this.context.clock;
   }
   get signal(): AbortSignal {
-    return (this.controller ??= new AbortController()).signal;
+    return this.cancellation.signal;
   }
   ended(): boolean {
     return this.finished;
@@ -290,8 +290,8 @@ class FlowRun implements RunScope, AttemptFollower<CompiledNode, unknown> {
     if (this.finished) return;
     this.finished = true;
     if (this.onCancel) this.cancelSignal?.removeEventListener('abort', this.onCancel);
-    // A run that succeeded has nothing running; aborting (which costs more than the rest
-    // of a small run) is only needed to stop its own timeout timer.
+    // A run that succeeded has nothing running; cancelling (which aborts its signal, if a
+    // node made one: more than the rest of a small run costs) only stops its timeout timer.
     if (status !== 'succeeded' || this.timeoutArmed) this.abortNodes(status === 'cancelled' ? cancelledError() : error);
     const { phase, attempt } = this.state;
     let succeeded = 0;
@@ -380,12 +380,9 @@ class FlowRun implements RunScope, AttemptFollower<CompiledNode, unknown> {
     }
   }
 
-  /**
-   * Aborts the run's signal, creating it if need be: a node still winding down that asks
-   * for it later must see it aborted.
-   */
+  /** Cancels the run's waits and signal; a node still winding down that asks for the signal later sees it aborted. */
   private abortNodes(reason: unknown): void {
-    (this.controller ??= new AbortController()).abort(reason);
+    this.cancellation.cancel(reason);
   }
 
   /** Runs a step from a timer or listener, where a throw would otherwise be unhandled. */

@@ -70,7 +70,7 @@ export class TaskScope implements AttemptHost<RunningTask, unknown> {
       } catch (error) {
         // Cancelled while waiting for a slot: it never started, so nothing is logged.
         const now = parent.context.clock.now();
-        if (this.cancelledAlone(spec)) return { ok: false, taskId, error: this.cancellation(spec), attempt: 0, startedAt: now, finishedAt: now };
+        if (this.cancelledAlone(spec)) return { ok: false, taskId, error: this.cancelledError(spec), attempt: 0, startedAt: now, finishedAt: now };
         throw error;
       }
     }
@@ -91,7 +91,7 @@ export class TaskScope implements AttemptHost<RunningTask, unknown> {
           }
           throw reason;
         }
-        const error = this.cancellation(spec);
+        const error = this.cancelledError(spec);
         parent.emit({ type: 'task.failed', taskId, nodeId: parent.nodeId, error, attempt: running.attempt });
         return { ok: false, taskId, error, attempt: running.attempt, startedAt, finishedAt };
       }
@@ -112,7 +112,7 @@ export class TaskScope implements AttemptHost<RunningTask, unknown> {
     return spec.signal?.aborted === true && !this.parent.signal.aborted && !this.parent.run.ended();
   }
 
-  private cancellation(spec: TaskSpec): RunError {
+  private cancelledError(spec: TaskSpec): RunError {
     const error = toRunError(spec.signal?.reason ?? 'cancelled', this.parent.nodeId);
     return { ...error, code: error.code ?? 'cancelled', retryable: false };
   }
@@ -120,6 +120,9 @@ export class TaskScope implements AttemptHost<RunningTask, unknown> {
   // AttemptHost
   get clock(): Clock {
     return this.parent.context.clock;
+  }
+  get cancellation(): AbortSignal {
+    return this.signal;
   }
   ended(): boolean {
     return this.parent.run.ended() || this.signal.aborted;

@@ -17,7 +17,7 @@ export const delaySkill = defineSkill({
   prepare: ({ ms }) => ({
     // A `then`, not an async function: it settles at the same microtask, and keeps no
     // suspended function alive per waiting node (10,000 concurrent runs wait here).
-    run: (input, { context, signal }) => context.clock.sleep(ms, signal).then(() => input),
+    run: (input, execution) => execution.sleep(ms).then(() => input),
   }),
 });
 

@@ -35,6 +35,8 @@ export interface SkillInstance {
 
 export interface SkillExecution {
   signal: AbortSignal;
+  /** Sleeps on the run's clock; rejects when the execution is cancelled first. Cheaper than `clock.sleep(ms, signal)`, which makes the run's signal. */
+  sleep(ms: number): Promise<void>;
   scope: ExpressionScope;
   context: EngineContext;
   settings: FlowSettings;
