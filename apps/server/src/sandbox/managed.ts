@@ -1,6 +1,6 @@
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable as WritableStream } from 'node:stream';
 import { SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxEndReason, type SandboxExit, type SandboxLimits, type SandboxProcess } from '@loom/engine';
 
 export type SandboxChild = ChildProcessByStdio<Writable, Readable, Readable>;
@@ -13,7 +13,17 @@ export interface ManagedSandboxHooks {
   cleanUp(): Promise<SandboxCleanup>;
   /** Reads why a SIGKILL happened that the driver did not send (e.g. the memory cgroup's counters). */
   diagnoseKill?(): 'memory' | 'pids' | undefined;
+  /**
+   * Applies limits the driver relaxed while the sandbox boots (gVisor: the CPU quota, as
+   * its kernel and the interpreter start several threads at once). Called once, before the
+   * first byte written to stdin (the code arrives that way) or when `BOOT_ALLOWANCE_MS`
+   * ends, whichever comes first. A throw while the sandbox lives ends it.
+   */
+  applyRunLimits?(): void;
 }
+
+/** How long a sandbox may boot with relaxed limits (see `applyRunLimits`). */
+export const BOOT_ALLOWANCE_MS = 2_000;
 
 /**
  * The part every driver shares: the wall-clock limit, the output limit, kill, the audit
@@ -30,6 +40,7 @@ export class ManagedSandbox implements SandboxProcess {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Audit records of a sandbox started ahead of use (warm), kept for whoever takes it. */
   private heldAudit: SandboxAudit[] | undefined;
+  private bootTimer: ReturnType<typeof setTimeout> | undefined;
   private audit: (record: SandboxAudit) => void;
   private startedAt: number;
   readonly limits: SandboxLimits;
@@ -52,7 +63,7 @@ export class ManagedSandbox implements SandboxProcess {
       this.heldAudit = held;
       this.audit = (record) => held.push(record);
     } else this.audit = audit;
-    this.stdin = child.stdin;
+    this.stdin = hooks.applyRunLimits ? this.limitedOnFirstWrite(child.stdin, hooks.applyRunLimits) : child.stdin;
     // Count bytes on the way through, so a flood is cut off however the reader consumes it.
     this.stdout = this.metered(child.stdout);
     this.stderr = this.metered(child.stderr);
@@ -65,6 +76,7 @@ export class ManagedSandbox implements SandboxProcess {
     }).then(async ({ code, signal }) => {
       this.closed = true;
       if (this.timer) clearTimeout(this.timer);
+      if (this.bootTimer) clearTimeout(this.bootTimer);
       await this.killing;
       let reason: SandboxEndReason = this.endReason ?? 'exited';
       if (!this.endReason && (signal === 'SIGKILL' || code === 137 || code === 128 + 9)) {
@@ -137,6 +149,40 @@ export class ManagedSandbox implements SandboxProcess {
     }
     this.audit({ type: 'killed', sandboxId: this.id, reason, detail });
     this.killing = this.hooks.killAll().catch(() => {});
+  }
+
+  /**
+   * `target`, with the run limits applied before its first byte, or when the boot
+   * allowance ends. Its errors are dropped like `target`'s: writing to a sandbox that died
+   * must not crash the server (the caller learns from `exited`).
+   */
+  private limitedOnFirstWrite(target: Writable, applyRunLimits: () => void): Writable {
+    let applied = false;
+    const apply = () => {
+      if (applied) return;
+      applied = true;
+      if (this.bootTimer) clearTimeout(this.bootTimer);
+      try {
+        applyRunLimits();
+      } catch (error) {
+        if (this.alive) this.end('killed', `its run limits could not be applied: ${(error as Error).message}`);
+      }
+    };
+    this.bootTimer = setTimeout(apply, BOOT_ALLOWANCE_MS);
+    this.bootTimer.unref();
+    const stream = new WritableStream({
+      write: (chunk: Buffer, _encoding, callback) => {
+        apply();
+        target.write(chunk, (error) => callback(error ?? null));
+      },
+      final: (callback) => target.end(() => callback()),
+      destroy: (error, callback) => {
+        target.destroy();
+        callback(error);
+      },
+    });
+    stream.on('error', () => {});
+    return stream;
   }
 
   private metered(source: Readable): Readable {

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SandboxAudit, SandboxDriver, SandboxProcess } from '@loom/engine';
 import { testDrivers } from './test-drivers.js';
@@ -46,6 +48,32 @@ for (const candidate of testDrivers()) {
       expect(exit.reason).toBe('timeout');
       expect(exit.durationMs).toBeGreaterThanOrEqual(1500);
       expect(exit.cleanup.ok).toBe(true);
+    });
+
+    it.skipIf(candidate.name !== 'gvisor')('boots with every CPU, and gets its own CPU quota before the first input (or once the boot allowance ends)', async () => {
+      // cgroup v1 here (ENVIRONMENT.md); on v2 the same value is `cpu.max`'s first field.
+      const quota = (id: string) => {
+        const v1 = `/sys/fs/cgroup/cpu/loom/${id}/sandbox/cpu.cfs_quota_us`;
+        const file = existsSync(v1) ? v1 : `/sys/fs/cgroup/loom/${id}/sandbox/cpu.max`;
+        return Number(readFileSync(file, 'utf8').trim().split(' ')[0]);
+      };
+      const echo = 'process.stdout.write("up\\n"); process.stdin.on("data", (d) => process.stdout.write("got " + d))';
+      const proc = await make().spawn({ command: '/usr/bin/node', args: ['-e', echo], limits: { cpus: 0.5, wallClockMs: 0 } });
+      const output = collect(proc);
+      await expect.poll(() => output.text(), { timeout: 10_000 }).toContain('up');
+      const boot = Math.max(1, availableParallelism()) * 100_000;
+      // Unless the boot took longer than the allowance (a very busy machine).
+      if (!output.text().includes('got')) expect([boot, 50_000]).toContain(quota(proc.id));
+      proc.stdin.write('code\n');
+      await expect.poll(() => output.text(), { timeout: 10_000 }).toContain('got code');
+      expect(quota(proc.id)).toBe(50_000);
+      await proc.kill('test done');
+
+      const idle = await make().spawn({ command: '/usr/bin/node', args: ['-e', echo], limits: { cpus: 0.5, wallClockMs: 0 } });
+      const idleOutput = collect(idle);
+      await expect.poll(() => idleOutput.text(), { timeout: 10_000 }).toContain('up');
+      await expect.poll(() => quota(idle.id), { timeout: 5_000 }).toBe(50_000);
+      await idle.kill('test done');
     });
 
     it('refuses a relative command and a mount over /proc', async () => {
