@@ -1,17 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CredentialSource } from '../context/context.js';
-import { createVirtualClock, fetchHttpClient } from '../context/defaults.js';
 import { createAnthropicProvider, type AnthropicProviderConfig } from './anthropic.js';
-import type { LlmCallOptions, LlmDelta, LlmRequest } from './provider.js';
-import { anthropicAnswer, anthropicStream, json, startModelServer, type ModelServer, type Reply } from './test-servers.js';
+import type { LlmCallOptions, LlmRequest } from './provider.js';
+import { anthropicAnswer, anthropicStream, closeModelServers, json, oneCredential, providerHarness, type Reply } from './test-servers.js';
 
 const KEY = 'sk-ant-test-0123456789abcdef0123456789abcdef';
-const credentials: CredentialSource = {
-  get: async (name) => {
-    if (name === 'anthropic') return KEY;
-    throw new Error(`credential "${name}" is not set`);
-  },
-};
+const credentials = oneCredential('anthropic', KEY);
 
 const tools = [{ name: 'lookup', description: 'Looks things up', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } }];
 
@@ -27,29 +20,10 @@ const request = (overrides: Partial<LlmRequest> = {}): LlmRequest => ({
   ...overrides,
 });
 
-let server: ModelServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+afterEach(closeModelServers);
 
-async function setup(replies: Reply[], config: Omit<AnthropicProviderConfig, 'baseUrl'> = {}, options: Partial<LlmCallOptions> = {}) {
-  server = await startModelServer(replies);
-  const provider = createAnthropicProvider({ baseUrl: server.url, ...config });
-  const clock = createVirtualClock();
-  const sleeps: number[] = [];
-  const deltas: LlmDelta[] = [];
-  const call: LlmCallOptions = {
-    signal: new AbortController().signal,
-    callId: 'agent/1/llm/1',
-    http: fetchHttpClient,
-    clock: { now: clock.now, sleep: (ms, signal) => (sleeps.push(ms), clock.sleep(ms, signal)) },
-    credentials,
-    stream: false,
-    onDelta: (delta) => deltas.push(delta),
-    ...options,
-  };
-  return { provider, call, deltas, sleeps, server };
+function setup(replies: Reply[], config: Omit<AnthropicProviderConfig, 'baseUrl'> = {}, options: Partial<LlmCallOptions> = {}) {
+  return providerHarness(replies, (url) => createAnthropicProvider({ baseUrl: url, ...config }), credentials, options);
 }
 
 describe('Anthropic Messages provider', () => {

@@ -1,9 +1,9 @@
 import type { ChatMessage } from '@loom/shared';
-import { DEFAULT_RETRY, LlmError, type LlmRetrySettings } from './http-retry.js';
+import { LlmError } from './http-retry.js';
 import type { LlmCallOptions, LlmProvider, LlmRequest, LlmResult, LlmToolCall } from './provider.js';
-import { checkBaseUrl, costOf, count, parseJson, parseToolArgs, postModel, readSse, type ModelPricing, type ResponseReader, type TransportSettings } from './transport.js';
+import { checkBaseUrl, costOf, count, parseJson, parseToolArgs, postModel, readSse, transportSettings, type ModelPricing, type ResponseReader, type TransportConfig } from './transport.js';
 
-export interface AnthropicProviderConfig {
+export interface AnthropicProviderConfig extends TransportConfig {
   /** The `provider` of `provider/model` names; default `anthropic`. */
   name?: string;
   /** Default `https://api.anthropic.com`; requests go to `<baseUrl>/v1/messages`. */
@@ -16,11 +16,6 @@ export interface AnthropicProviderConfig {
   /** The API requires a limit on output tokens: this one applies when the agent sets no `maxTokens`. Default 4096. */
   defaultMaxTokens?: number;
   pricing?: Record<string, ModelPricing>;
-  retry?: Partial<LlmRetrySettings>;
-  /** Default 60,000. */
-  stallTimeoutMs?: number;
-  /** Default 600,000. */
-  requestTimeoutMs?: number;
 }
 
 /**
@@ -31,11 +26,7 @@ export interface AnthropicProviderConfig {
 export function createAnthropicProvider(config: AnthropicProviderConfig = {}): LlmProvider {
   const name = config.name ?? 'anthropic';
   const baseUrl = checkBaseUrl(config.baseUrl ?? 'https://api.anthropic.com', name);
-  const settings: TransportSettings = {
-    retry: { ...DEFAULT_RETRY, ...config.retry },
-    stallTimeoutMs: config.stallTimeoutMs ?? 60_000,
-    requestTimeoutMs: config.requestTimeoutMs ?? 600_000,
-  };
+  const settings = transportSettings(config);
 
   return {
     name,

@@ -1,25 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock, CredentialSource } from '../context/context.js';
-import { createVirtualClock, fetchHttpClient } from '../context/defaults.js';
 import { retryDelay } from '../scheduler/plan.js';
 import { createOpenAiProvider, type OpenAiProviderConfig } from './openai.js';
-import type { LlmCallOptions, LlmDelta, LlmRequest } from './provider.js';
-import { json, openAiAnswer, openAiStream, sse, startModelServer, type ModelServer, type Reply } from './test-servers.js';
+import type { LlmCallOptions, LlmRequest } from './provider.js';
+import { closeModelServers, json, oneCredential, openAiAnswer, openAiStream, providerHarness, recordingClock, sse, type Reply } from './test-servers.js';
 
 const KEY = 'sk-test-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
-const credentials: CredentialSource = {
-  get: async (name) => {
-    if (name === 'openai') return KEY;
-    throw new Error(`credential "${name}" is not set`);
-  },
-};
-
-/** A virtual clock that also lists the waits it was asked for. */
-function recordingClock(): Clock & { sleeps: number[] } {
-  const clock = createVirtualClock();
-  const sleeps: number[] = [];
-  return { now: clock.now, sleeps, sleep: (ms, signal) => (sleeps.push(ms), clock.sleep(ms, signal)) };
-}
+const credentials = oneCredential('openai', KEY);
 
 const request = (overrides: Partial<LlmRequest> = {}): LlmRequest => ({
   model: 'gpt-test',
@@ -33,28 +19,10 @@ const request = (overrides: Partial<LlmRequest> = {}): LlmRequest => ({
   ...overrides,
 });
 
-let server: ModelServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+afterEach(closeModelServers);
 
-async function setup(replies: Reply[], config: Omit<OpenAiProviderConfig, 'baseUrl'> = {}, options: Partial<LlmCallOptions> = {}) {
-  server = await startModelServer(replies);
-  const provider = createOpenAiProvider({ baseUrl: `${server.url}/v1`, credential: 'openai', retry: { maxAttempts: 3 }, ...config });
-  const clock = recordingClock();
-  const deltas: LlmDelta[] = [];
-  const call: LlmCallOptions = {
-    signal: new AbortController().signal,
-    callId: 'agent/1/llm/1',
-    http: fetchHttpClient,
-    clock,
-    credentials,
-    stream: false,
-    onDelta: (delta) => deltas.push(delta),
-    ...options,
-  };
-  return { provider, clock, deltas, call, server };
+function setup(replies: Reply[], config: Omit<OpenAiProviderConfig, 'baseUrl'> = {}, options: Partial<LlmCallOptions> = {}) {
+  return providerHarness(replies, (url) => createOpenAiProvider({ baseUrl: `${url}/v1`, credential: 'openai', retry: { maxAttempts: 3 }, ...config }), credentials, options);
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; retryable?: boolean }> {
@@ -165,7 +133,7 @@ describe('OpenAI-compatible provider: failures and retries', () => {
   });
 
   it('reads Retry-After as an HTTP date on the run\'s clock, and retry-after-ms before it', async () => {
-    const now = createVirtualClock().now();
+    const now = recordingClock().now();
     const date = new Date(now + 12_000).toUTCString();
     const { provider, call, clock } = await setup([
       json(429, { error: { message: 'slow down' } }, { 'retry-after': date }),
@@ -237,8 +205,8 @@ describe('OpenAI-compatible provider: failures and retries', () => {
   });
 
   it('retries a connection that fails, then reports the server as unreachable', async () => {
-    const { provider, call, clock } = await setup([]);
-    await server!.close();
+    const { provider, call, clock, server } = await setup([]);
+    await server.close();
     const error = await failure(provider.complete(request(), call));
     expect(error).toMatchObject({ code: 'llm_network', retryable: true });
     expect(error.message).toMatch(/^openai: could not reach http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: .* \(after 3 attempts\)$/);

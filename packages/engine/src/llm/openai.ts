@@ -1,9 +1,9 @@
 import type { ChatMessage } from '@loom/shared';
-import { DEFAULT_RETRY, LlmError, type LlmRetrySettings } from './http-retry.js';
+import { LlmError } from './http-retry.js';
 import type { LlmCallOptions, LlmProvider, LlmRequest, LlmResult, LlmToolCall } from './provider.js';
-import { checkBaseUrl, costOf, count, parseJson, parseToolArgs, postModel, readSse, type ModelPricing, type ResponseReader, type TransportSettings } from './transport.js';
+import { checkBaseUrl, costOf, count, parseJson, parseToolArgs, postModel, readSse, transportSettings, type ModelPricing, type ResponseReader, type TransportConfig } from './transport.js';
 
-export interface OpenAiProviderConfig {
+export interface OpenAiProviderConfig extends TransportConfig {
   /** The `provider` of `provider/model` names; default `openai`. */
   name?: string;
   /**
@@ -19,11 +19,6 @@ export interface OpenAiProviderConfig {
   defaultHeaders?: Record<string, string>;
   /** Prices per model name, to record `costUsd`; models without one record no cost. */
   pricing?: Record<string, ModelPricing>;
-  retry?: Partial<LlmRetrySettings>;
-  /** Default 60,000. */
-  stallTimeoutMs?: number;
-  /** Default 600,000. */
-  requestTimeoutMs?: number;
   /** OpenAI's reasoning models take `max_completion_tokens`; most other servers only `max_tokens` (the default). */
   maxTokensField?: 'max_tokens' | 'max_completion_tokens';
   /** Ask for token usage at the end of a stream (`stream_options.include_usage`); default true. */
@@ -38,11 +33,7 @@ export interface OpenAiProviderConfig {
 export function createOpenAiProvider(config: OpenAiProviderConfig = {}): LlmProvider {
   const name = config.name ?? 'openai';
   const baseUrl = checkBaseUrl(config.baseUrl ?? 'https://api.openai.com/v1', name);
-  const settings: TransportSettings = {
-    retry: { ...DEFAULT_RETRY, ...config.retry },
-    stallTimeoutMs: config.stallTimeoutMs ?? 60_000,
-    requestTimeoutMs: config.requestTimeoutMs ?? 600_000,
-  };
+  const settings = transportSettings(config);
   const maxTokensField = config.maxTokensField ?? 'max_tokens';
   const streamUsage = config.streamUsage ?? true;
 

@@ -5,6 +5,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Clock, CredentialSource } from '../context/context.js';
+import { createVirtualClock, fetchHttpClient } from '../context/defaults.js';
+import type { LlmCallOptions, LlmDelta } from './provider.js';
 
 export interface RecordedRequest {
   method: string;
@@ -181,4 +184,52 @@ export function anthropicStream(
   events.push({ event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: options.toolUses ? 'tool_use' : 'end_turn' }, usage: { output_tokens: output } } });
   events.push({ event: 'message_stop', data: { type: 'message_stop' } });
   return sse(events);
+}
+
+/** A virtual clock that also lists the waits it was asked for. */
+export function recordingClock(): Clock & { sleeps: number[] } {
+  const clock = createVirtualClock();
+  const sleeps: number[] = [];
+  return { now: clock.now, sleeps, sleep: (ms, cancel) => (sleeps.push(ms), clock.sleep(ms, cancel)) };
+}
+
+/** Knows one credential; any other name is "not set", as a real store would say. */
+export function oneCredential(name: string, key: string): CredentialSource {
+  return {
+    get: async (asked) => {
+      if (asked === name) return key;
+      throw new Error(`credential "${asked}" is not set`);
+    },
+  };
+}
+
+const openServers = new Set<ModelServer>();
+
+/** Closes the servers `providerHarness` started: a test file's `afterEach`. */
+export async function closeModelServers(): Promise<void> {
+  const servers = [...openServers];
+  openServers.clear();
+  await Promise.all(servers.map((server) => server.close()));
+}
+
+/**
+ * A provider under test against a scripted server: the server, the provider made for its
+ * URL, call options with a recording virtual clock, and the deltas the provider streamed.
+ */
+export async function providerHarness<P>(replies: Reply[], makeProvider: (serverUrl: string) => P, credentials: CredentialSource, options: Partial<LlmCallOptions> = {}) {
+  const server = await startModelServer(replies);
+  openServers.add(server);
+  const clock = recordingClock();
+  const deltas: LlmDelta[] = [];
+  const call: LlmCallOptions = {
+    signal: new AbortController().signal,
+    callId: 'agent/1/llm/1',
+    http: fetchHttpClient,
+    clock,
+    credentials,
+    stream: false,
+    onDelta: (delta) => deltas.push(delta),
+    ...options,
+  };
+  return { provider: makeProvider(server.url), clock, sleeps: clock.sleeps, deltas, call, server };
 }

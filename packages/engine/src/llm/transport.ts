@@ -1,7 +1,7 @@
 import { credentialEnvName } from '../context/defaults.js';
 import type { CredentialSource, HttpResponse } from '../context/context.js';
 import { errorMessage, NodeError } from '../errors.js';
-import { LlmError, parseRetryAfter, withRetries, type LlmRetrySettings } from './http-retry.js';
+import { DEFAULT_RETRY, LlmError, parseRetryAfter, withRetries, type LlmRetrySettings } from './http-retry.js';
 import type { LlmCallOptions, LlmDelta, LlmResult } from './provider.js';
 import { SseParser, type SseEvent } from './sse.js';
 
@@ -18,6 +18,23 @@ export interface TransportSettings {
   stallTimeoutMs: number;
   /** Default limit for one request, first byte to last; an agent's `requestTimeoutMs` overrides it. */
   requestTimeoutMs: number;
+}
+
+/** What a provider's configuration may say about its transport; every provider takes these. */
+export interface TransportConfig {
+  retry?: Partial<LlmRetrySettings>;
+  /** Default 60,000. */
+  stallTimeoutMs?: number;
+  /** Default 600,000. */
+  requestTimeoutMs?: number;
+}
+
+export function transportSettings(config: TransportConfig): TransportSettings {
+  return {
+    retry: { ...DEFAULT_RETRY, ...config.retry },
+    stallTimeoutMs: config.stallTimeoutMs ?? 60_000,
+    requestTimeoutMs: config.requestTimeoutMs ?? 600_000,
+  };
 }
 
 export interface ModelPricing {
