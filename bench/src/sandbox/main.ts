@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BwrapDriver, bwrapAvailable, GvisorDriver, gvisorAvailable, WarmSandboxPool } from '@loom/server';
 import { machineInfo, round, runMain, sleep } from '../measure.js';
-import { concurrent, runnerSpec, sequential, timedCall, timedNativeCall } from './workloads.js';
+import { concurrent, runnerSpec, sequential, timedCall, timedEcho, timedNativeCall } from './workloads.js';
 
 /**
  * `pnpm bench:sandbox [--quick]` (tsx bench/src/sandbox/main.ts)
@@ -16,6 +16,8 @@ import { concurrent, runnerSpec, sequential, timedCall, timedNativeCall } from '
  *   X1 cold: a new sandbox per call, one after another (spawn -> ready, call, teardown + verified cleanup)
  *   X2 warm: the warm pool hands out an already started sandbox (the call alone)
  *   X3 20 sandboxes started at once, one call each
+ *   X0 floor: the same sandbox starting /usr/bin/echo instead of node (what the driver and
+ *      runsc cost before any interpreter runs)
  *
  * Writes bench/results/sandbox-latest.json (--quick: sandbox-quick.json).
  */
@@ -42,6 +44,8 @@ async function measureDriver(name: string, make: () => GvisorDriver | BwrapDrive
   try {
     console.log(`> ${name} X1 cold, ${plan.cold} calls one after another`);
     result['cold'] = await sequential(plan.cold, () => timedCall(driver));
+    console.log(`> ${name} X0 floor: /usr/bin/echo in the same sandbox, ${plan.cold} starts`);
+    result['floor'] = await sequential(plan.cold, () => timedEcho(driver));
     console.log(`> ${name} X2 warm pool, ${plan.warm} calls`);
     const pool = new WarmSandboxPool(driver, { size: 1 });
     pool.prewarm(runnerSpec());
@@ -95,6 +99,7 @@ async function main(): Promise<number> {
     notes: [
       'Times in ms (performance.now). Each call runs the code skill\'s JavaScript runner (node -e, --max-old-space-size) with the default limits (256 MB, 1 CPU, 1024 pids, 64 MB scratch).',
       'startMs: spawn -> the runner\'s ready frame (the cold start); callMs: request written -> result frame; teardownMs: result -> sandbox gone and cleanup verified (processes, mounts, directories, cgroups); totalMs: all of it.',
+      'floor: the same driver and limits starting /usr/bin/echo (no interpreter): spawn -> its output. The part of a cold start that is the sandbox itself.',
       'warm: the warm pool (size 1) hands out a sandbox started ahead and given time to boot; its startMs is the hand-out.',
       'native: the same runner as a plain child process of the bench, no sandbox (what n8n\'s code node does).',
       'The machine is shared (2 cores, other work running): see loadAvgStart/End.',

@@ -71,6 +71,23 @@ export async function timedCall(driver: SandboxDriver): Promise<CallTimes> {
 }
 
 /**
+ * The sandbox's own floor: the same driver and limits starting `/usr/bin/echo` (no
+ * interpreter to boot), spawn -> its output. What is left of a cold start once node's
+ * own start is taken away; `callMs` is 0.
+ */
+export async function timedEcho(driver: SandboxDriver): Promise<CallTimes> {
+  const spec = runnerSpec();
+  const t0 = performance.now();
+  const proc: SandboxProcess = await driver.spawn({ command: '/usr/bin/echo', args: [READY], limits: spec.limits, label: 'bench-echo' });
+  const ready = await waitFor(proc.stdout, READY);
+  const exit = await proc.exited;
+  const t3 = performance.now();
+  if (!exit.cleanup.ok) throw new Error(`sandbox ${proc.id} was not cleaned up: ${exit.cleanup.leftovers.join(', ')}`);
+  if (exit.reason !== 'exited' || exit.code !== 0) throw new Error(`sandbox ${proc.id} ended ${exit.reason} (code ${exit.code})`);
+  return { startMs: ready - t0, callMs: 0, teardownMs: t3 - ready, totalMs: t3 - t0 };
+}
+
+/**
  * The baseline: the same runner as a plain child process of this one (no sandbox), which
  * is what n8n's code node does. Same phases.
  */
