@@ -2,7 +2,7 @@
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Flow, FlowInput } from '@loom/shared';
-import { useEditor } from '../stores/editor.js';
+import { flowNodeAt, useEditor } from '../stores/editor.js';
 import { useSkills, type SkillInfo } from '../stores/skills.js';
 import { Inspector } from './Inspector.js';
 
@@ -58,7 +58,7 @@ const flow: FlowInput = {
 };
 
 const editor = () => useEditor.getState();
-const nodeOf = (id: string) => editor().nodes.find((n) => n.id === id)?.data.node;
+const nodeOf = (id: string) => flowNodeAt(editor(), id);
 const field = (testId: string) => screen.getByTestId(testId) as HTMLInputElement;
 const select = (id: string) => act(() => useEditor.setState({ nodes: editor().nodes.map((n) => ({ ...n, selected: n.id === id })) }));
 /** Waits out the check that follows typing. */
