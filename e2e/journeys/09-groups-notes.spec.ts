@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { canvasNode, createFlow, endShot, openFlow, runAndWait, trpc } from './support.js';
 
@@ -116,4 +118,22 @@ test('a sub-flow is a group with live inner nodes; notes and inner edits are sav
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   await endShot(page, '09-groups-notes-dark');
   await page.getByTestId('theme-toggle').click();
+});
+
+test('a coordinator shows its dependency wave and subtasks done while it runs, and at the end', async ({ page, request }) => {
+  const coordinator = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'examples', 'coordinator.json'), 'utf8')) as object;
+  const flowId = await createFlow(request, { ...coordinator, id: 'e2e-waves', name: 'Waves' });
+  await openFlow(page, flowId);
+  const form = page.getByTestId('run-input-form');
+  await form.getByTestId('field-product').fill('Aurora Lamp');
+  await form.getByTestId('field-basePrice').fill('40');
+  expect(await runAndWait(page)).toBe('succeeded');
+  await expect(page.getByTestId('node-wave-launch')).toHaveText(/wave 3\/3/);
+  await expect(page.getByTestId('node-tasks-launch')).toHaveText(/7\/7 tasks/);
+  // Scrubbed back to the first subtask, the node shows the first wave.
+  await page.getByTestId('replay-scrubber').fill('5');
+  await expect(page.getByTestId('replay-position')).toHaveText(/^5\//);
+  await expect(page.getByTestId('node-wave-launch')).toHaveText(/wave 1\/3/);
+  await expect(page.getByTestId('node-tasks-launch')).toHaveText(/0\/1 tasks/);
+  await endShot(page, '09-coordinator-wave');
 });

@@ -81,6 +81,7 @@ function LoomNodeView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           <span className="badge">{statusLabel(status)}</span>
           {status.attempt > 1 && <span> attempt {status.attempt}</span>}
           {duration !== undefined && <span> · {duration} ms</span>}
+          {run.summary?.wave && <span data-testid={`node-wave-${id}`}> · {run.summary.wave}</span>}
           {run.summary && run.summary.tasksTotal > 0 && (
             <span data-testid={`node-tasks-${id}`}>
               {' '}

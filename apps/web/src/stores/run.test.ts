@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RunEvent } from '@loom/shared';
+import { readFileSync } from 'node:fs';
+import { decodeEventsNdjson, type RunEvent } from '@loom/shared';
 import { canvasIdOfLogged, useRun } from './run.js';
 
 const base = { v: 1 as const, runId: 'r' };
@@ -100,5 +101,33 @@ describe('nodes inside sub-flow groups', () => {
     useRun.getState().seek(4);
     expect(useRun.getState().scoped).toEqual({ 'sub/boom': 'sub/1/boom' });
     expect(useRun.getState().state.nodes['sub/1/boom']!.status).toBe('failed');
+  });
+});
+
+describe('coordinator waves', () => {
+  // The engine's own recorded run of examples/coordinator.json (a launch in three dependency waves).
+  const log = decodeEventsNdjson(readFileSync(new URL('../../../../packages/engine/src/replay/__fixtures__/golden/coordinator.ndjson', import.meta.url), 'utf8'));
+
+  beforeEach(() => useRun.getState().close());
+
+  it('shows the wave the coordinator is in and its subtasks done, as the log goes on', () => {
+    const seen: string[] = [];
+    for (const event of log) {
+      useRun.getState().receive([event]);
+      const summary = useRun.getState().summaries['launch'];
+      const shown = summary ? `${summary.wave} ${summary.tasksDone}/${summary.tasksTotal}` : '';
+      if (shown && seen.at(-1) !== shown) seen.push(shown);
+    }
+    const waves = [...new Set(seen.map((s) => s.split(' ').slice(0, 2).join(' ')))];
+    expect(waves).toEqual(['wave 1/3', 'wave 2/3', 'wave 3/3']);
+    const subtasks = log.filter((e) => e.type === 'task.assigned' && e.nodeId === 'launch').length;
+    expect(subtasks).toBe(7);
+    expect(seen.at(-1)).toBe('wave 3/3 7/7');
+    // Scrubbing back shows the wave of that moment.
+    const firstOfWave2 = log.findIndex((e) => e.type === 'task.assigned' && e.wave === 2);
+    useRun.getState().seek(firstOfWave2);
+    expect(useRun.getState().summaries['launch']!.wave).toBe('wave 1/3');
+    useRun.getState().seek(firstOfWave2 + 1);
+    expect(useRun.getState().summaries['launch']!.wave).toBe('wave 2/3');
   });
 });

@@ -9,6 +9,8 @@ export interface NodeSummary {
   tasksTotal: number;
   /** The supervisor's latest state and step. */
   phase: string;
+  /** A coordinator's current dependency wave, e.g. `wave 2/3` (the latest wave it assigned a subtask in). */
+  wave: string;
   /** The end of what its model is writing now. */
   streaming: string;
 }
@@ -192,22 +194,25 @@ export function summarise(state: RunState, previous: Record<string, NodeSummary>
   const draft = new Map<string, NodeSummary>();
   const of = (nodeId: string) => {
     let summary = draft.get(nodeId);
-    if (!summary) draft.set(nodeId, (summary = { tasksDone: 0, tasksTotal: 0, phase: '', streaming: '' }));
+    if (!summary) draft.set(nodeId, (summary = { tasksDone: 0, tasksTotal: 0, phase: '', streaming: '', wave: '' }));
     return summary;
   };
+  const waveAt = new Map<string, { wave: number; waves: number }>();
   for (const task of Object.values(state.tasks)) {
     // The node's own tasks: not those nested under another of its tasks.
     if (task.parentTaskId !== undefined && task.parentTaskId in state.tasks) continue;
     const summary = of(task.nodeId);
     summary.tasksTotal++;
     if (task.status !== 'running') summary.tasksDone++;
+    if (task.wave !== undefined && task.waves !== undefined && task.wave >= (waveAt.get(task.nodeId)?.wave ?? 0)) waveAt.set(task.nodeId, { wave: task.wave, waves: task.waves });
   }
+  for (const [nodeId, { wave, waves }] of waveAt) of(nodeId).wave = `wave ${wave}/${waves}`;
   for (const entry of state.supervision) of(entry.nodeId).phase = `${entry.state} · step ${entry.step}`;
   for (const stream of Object.values(state.streams)) of(stream.nodeId).streaming = stream.text.slice(-160);
   const result: Record<string, NodeSummary> = {};
   for (const [nodeId, summary] of draft) {
     const old = previous[nodeId];
-    result[nodeId] = old && old.tasksDone === summary.tasksDone && old.tasksTotal === summary.tasksTotal && old.phase === summary.phase && old.streaming === summary.streaming ? old : summary;
+    result[nodeId] = old && old.tasksDone === summary.tasksDone && old.tasksTotal === summary.tasksTotal && old.phase === summary.phase && old.streaming === summary.streaming && old.wave === summary.wave ? old : summary;
   }
   return result;
 }
