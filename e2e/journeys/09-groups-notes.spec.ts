@@ -97,17 +97,32 @@ test('a sub-flow is a group with live inner nodes; notes and inner edits are sav
   await page.getByTestId('group-toggle-sub').click();
   await expect(canvasNode(page, 'sub/shout')).toBeVisible();
 
+  // A sub-flow dropped from the palette arrives as a group with its inner flow.
+  const pane = page.locator('.react-flow__pane');
+  const paneBox = (await pane.boundingBox())!;
+  await page.getByTestId('palette-subflow').dragTo(pane, { targetPosition: { x: paneBox.width * 0.3, y: paneBox.height * 0.85 } });
+  const dropped = canvasNode(page, 'subflow');
+  await expect(dropped).toHaveAttribute('data-collapsed', 'false');
+  await expect(page.locator('.react-flow__node[data-id^="subflow/"]').first()).toBeVisible();
+  const innerCount = await page.locator('.react-flow__node[data-id^="subflow/"]').count();
+  expect(innerCount).toBeGreaterThan(1);
+  const edgeCount = await page.locator('.react-flow__edge').count();
+  expect(edgeCount).toBeGreaterThan(4);
+
   await page.getByTestId('save-button').click();
   await expect(page.getByTestId('notice')).toContainText('Saved as version 2');
 
   await page.reload();
   await expect(page.getByTestId('note-text-note')).toHaveText('Shout only at the end.\nAsk Ada first.');
   await expect(canvasNode(page, 'sub/shout')).toContainText('Shouter');
-  await expect(page.locator('.react-flow__edge')).toHaveCount(4);
+  await expect(page.locator('.react-flow__edge')).toHaveCount(edgeCount);
   // The stored document: the note in `notes`, the rename inside the sub-flow's config.flow.
   const stored = await trpc<Stored>(request, 'flows.get', { id: flowId }, 'query');
   expect(stored.definition.notes).toEqual([expect.objectContaining({ id: 'note', text: 'Shout only at the end.\nAsk Ada first.' })]);
   const sub = stored.definition.nodes.find((n) => n.id === 'sub')!;
+  const droppedStored = stored.definition.nodes.find((n) => n.id === 'subflow')!;
+  expect(droppedStored.config!.flow!.nodes).toHaveLength(innerCount);
+  await expect(page.locator('.react-flow__node[data-id^="subflow/"]')).toHaveCount(innerCount);
   expect(sub.config!.flow!.nodes.map((n) => [n.id, n.name ?? null])).toEqual([
     ['in', null],
     ['shout', 'Shouter'],
