@@ -375,7 +375,11 @@ function ReplayBar({ flowId }: { flowId: string }) {
   const seek = useRun((s) => s.seek);
   const runId = useRun((s) => s.runId)!;
   const finished = useRun(runOutcome) !== null;
-  const selected = useEditor((s) => s.nodes.find((n) => n.selected)?.id);
+  // Forks start from a node of the main flow: an inner node of a group forks from its group; notes do not run.
+  const selected = useEditor((s) => {
+    const node = s.nodes.find((n) => n.selected && isFlowNode(n));
+    return node && (node.parentId === undefined ? node.id : node.id.slice(0, node.id.indexOf('/')));
+  });
   const [speed, setSpeed] = useState(4);
   const [playing, setPlaying] = useState(false);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
