@@ -76,6 +76,21 @@ describe('export and import', () => {
     expect((await t.api.flows.import.mutate({ text: JSON.stringify(draft) })).flow.id).toBe('draft-3');
   });
 
+  it('carries notes (also inside a sub-flow) through save, export and import unchanged', async () => {
+    const inner = { ...twoStepFlow('inner'), notes: [{ id: 'inside', text: 'inner note', position: { x: 0, y: 90 } }] };
+    const withNotes = {
+      ...twoStepFlow('noted'),
+      nodes: [...twoStepFlow('noted').nodes, { id: 'group', kind: 'subflow' as const, config: { flow: inner } }],
+      notes: [{ id: 'why', text: 'Upper-cases the name.\nAsk Ada first.', position: { x: 40, y: -120 }, size: { width: 260, height: 140 }, color: 'blue' as const }],
+    };
+    const saved = await t.api.flows.create.mutate({ definition: withNotes });
+    expect(saved.definition.notes).toEqual(withNotes.notes);
+    const exported = await t.api.flows.export.query({ id: 'noted' });
+    const { flow } = await t.api.flows.import.mutate({ text: exported.text });
+    expect({ ...flow.definition, id: 'noted' }).toEqual(saved.definition);
+    expect((flow.definition.nodes.find((n) => n.id === 'group') as { config: { flow: { notes: unknown } } }).config.flow.notes).toEqual(inner.notes);
+  });
+
   it('imports a bare flow file too', async () => {
     const { flow } = await t.api.flows.import.mutate({ text: JSON.stringify(twoStepFlow('bare')) });
     expect(flow).toMatchObject({ id: 'bare', name: 'Two steps', version: 1 });

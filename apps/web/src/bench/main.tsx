@@ -219,7 +219,7 @@ async function measure(options: MeasureOptions): Promise<MeasureResult> {
     useRun.getState().receive(batch);
     if (run === 'naive') {
       ownEditorUpdate = true;
-      useEditor.setState({ nodes: useEditor.getState().nodes.map((node) => ({ ...node, data: { ...node.data } })) });
+      useEditor.setState({ nodes: useEditor.getState().nodes.map((node) => ({ ...node, data: { ...node.data } }) as typeof node) });
       ownEditorUpdate = false;
     }
     // React renders a store change in a microtask queued during `receive`; this one runs after it.

@@ -3,11 +3,13 @@ import { useCallback } from 'react';
 import { connectionProblem } from '../flow/connect.js';
 import type { CanvasEdge, CanvasNode } from '../flow/model.js';
 import { useEditor } from '../stores/editor.js';
-import { useRun } from '../stores/run.js';
+import { canvasIdOfLogged, useRun } from '../stores/run.js';
 import { LoomNode } from './LoomNode.js';
+import { CanvasReadOnly, NoteNode } from './NoteNode.js';
+import { SubflowGroup } from './SubflowGroup.js';
 
 // Module-level: a new object per render would remount every node.
-const nodeTypes = { loom: LoomNode };
+const nodeTypes = { loom: LoomNode, subflow: SubflowGroup, note: NoteNode };
 
 /** Flows past this size render only what is on screen: beyond it, layout and paint dominate. */
 const CULL_FROM_NODES = 800; // measured: below it, mounting nodes while zooming costs more than it saves
@@ -28,27 +30,29 @@ export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
   const shownEdges = running.size ? edges.map((e) => (running.has(e.target) && !e.animated ? { ...e, animated: true } : e)) : edges;
   return (
     <div className="canvas" data-testid="canvas">
-      <ReactFlow<CanvasNode, CanvasEdge>
-        nodes={nodes}
-        edges={shownEdges}
-        nodeTypes={nodeTypes}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onConnect={connect}
-        isValidConnection={isValidConnection}
-        nodesDraggable={!readOnly}
-        nodesConnectable={!readOnly}
-        elementsSelectable
-        deleteKeyCode={null}
-        onlyRenderVisibleElements={nodes.length > CULL_FROM_NODES}
-        fitView
-        fitViewOptions={{ maxZoom: 1 }}
-        minZoom={0.05}
-      >
-        <Background />
-        <MiniMap pannable zoomable />
-        <Controls />
-      </ReactFlow>
+      <CanvasReadOnly.Provider value={readOnly}>
+        <ReactFlow<CanvasNode, CanvasEdge>
+          nodes={nodes}
+          edges={shownEdges}
+          nodeTypes={nodeTypes}
+          onNodesChange={onNodesChange}
+          onEdgesChange={onEdgesChange}
+          onConnect={connect}
+          isValidConnection={isValidConnection}
+          nodesDraggable={!readOnly}
+          nodesConnectable={!readOnly}
+          elementsSelectable
+          deleteKeyCode={null}
+          onlyRenderVisibleElements={nodes.length > CULL_FROM_NODES}
+          fitView
+          fitViewOptions={{ maxZoom: 1 }}
+          minZoom={0.05}
+        >
+          <Background />
+          <MiniMap pannable zoomable />
+          <Controls />
+        </ReactFlow>
+      </CanvasReadOnly.Provider>
       {refusal && (
         <div className="canvas-notice" role="status" data-testid="connection-refusal">
           {refusal}
@@ -61,6 +65,7 @@ export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
 /** Ids of running nodes as one string, so the selector's value only changes when the set does. */
 function activeEdgeKey(nodes: Record<string, { status: string }>): string {
   const ids: string[] = [];
-  for (const [id, node] of Object.entries(nodes)) if (node.status === 'running') ids.push(id);
+  // Inside a sub-flow's group, edges end at canvas ids (`sub/inner`), not logged ones (`sub/1/inner`).
+  for (const [id, node] of Object.entries(nodes)) if (node.status === 'running') ids.push(canvasIdOfLogged(id) ?? id);
   return ids.sort().join(',');
 }

@@ -1,11 +1,11 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { FlowNode, NodeState } from '@loom/shared';
-import { hasDefaultOutput, outputPorts, type CanvasNode } from '../flow/model.js';
+import { hasDefaultOutput, outputPorts, type FlowCanvasNode } from '../flow/model.js';
 import { useRun, type NodeSummary } from '../stores/run.js';
 import { countNodeRender } from './render-count.js';
 
-const KIND_LABEL: Record<FlowNode['kind'], string> = {
+export const KIND_LABEL: Record<FlowNode['kind'], string> = {
   input: 'Input',
   output: 'Output',
   skill: 'Skill',
@@ -22,7 +22,7 @@ const KIND_LABEL: Record<FlowNode['kind'], string> = {
 };
 
 /** One line saying what the node does. */
-function summary(node: FlowNode): string {
+export function summary(node: FlowNode): string {
   switch (node.kind) {
     case 'skill':
       return node.config.skill;
@@ -41,20 +41,24 @@ function summary(node: FlowNode): string {
   }
 }
 
-/** A node's live status and its summary (tasks, supervisor state, streamed text): lookups, not scans. */
-function useNodeRun(id: string): { node: NodeState | undefined; summary: NodeSummary | undefined } {
-  const node = useRun((s) => s.state.nodes[id]);
-  const summary = useRun((s) => s.summaries[id]);
+/**
+ * A node's live status and its summary (tasks, supervisor state, streamed text): lookups, not
+ * scans. A node inside a sub-flow's group is logged under the sub-flow's task: `scoped` says where.
+ */
+export function useNodeRun(id: string): { node: NodeState | undefined; summary: NodeSummary | undefined } {
+  const logged = useRun((s) => s.scoped[id] ?? id);
+  const node = useRun((s) => s.state.nodes[logged]);
+  const summary = useRun((s) => s.summaries[logged]);
   return { node, summary };
 }
 
-function statusLabel(state: NodeState): string {
+export function statusLabel(state: NodeState): string {
   if (state.status === 'failed' && state.retryInMs !== undefined) return `retrying in ${state.retryInMs} ms`;
   if (state.reused) return 'reused';
   return state.status;
 }
 
-function LoomNodeView({ id, data, selected }: NodeProps<CanvasNode>) {
+function LoomNodeView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
   countNodeRender(id); // the canvas benchmark counts renders per run update
   const node = data.node;
   const run = useNodeRun(id);
@@ -70,13 +74,14 @@ function LoomNodeView({ id, data, selected }: NodeProps<CanvasNode>) {
     >
       {node.kind !== 'input' && <Handle type="target" position={Position.Left} />}
       <div className="loom-node-kind">{KIND_LABEL[node.kind]}</div>
-      <div className="loom-node-title">{node.name ?? id}</div>
+      <div className="loom-node-title">{node.name ?? node.id}</div>
       <div className="loom-node-summary">{summary(node)}</div>
       {status && (
         <div className="loom-node-status" data-testid={`node-status-${id}`}>
           <span className="badge">{statusLabel(status)}</span>
           {status.attempt > 1 && <span> attempt {status.attempt}</span>}
           {duration !== undefined && <span> · {duration} ms</span>}
+          {run.summary?.wave && <span data-testid={`node-wave-${id}`}> · {run.summary.wave}</span>}
           {run.summary && run.summary.tasksTotal > 0 && (
             <span data-testid={`node-tasks-${id}`}>
               {' '}

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFlow, parseFlowText, type Flow } from '@loom/shared';
 import { connectionProblem } from './connect.js';
-import { fromCanvas, outputPorts, toCanvas } from './model.js';
+import { flowNodeOf, fromCanvas, GROUP_HEADER, isNote, NODE_WIDTH, outputPorts, toCanvas, type FlowCanvasNode } from './model.js';
 import { freshId, paletteEntries } from './palette.js';
 
 const examplesDir = new URL('../../../../examples/', import.meta.url);
@@ -14,15 +14,129 @@ const examples: Flow[] = readdirSync(examplesDir)
     return parsed.flow;
   });
 
+/** The flow without node positions and edge ids, at every depth of sub-flows. */
+function withoutLayout(flow: Pick<Flow, 'nodes' | 'edges'>): unknown {
+  return {
+    ...flow,
+    nodes: flow.nodes.map(({ position: _p, ...n }) => (n.kind === 'subflow' ? { ...n, config: { ...n.config, flow: withoutLayout(n.config.flow) } } : n)),
+    edges: flow.edges.map(({ id: _id, ...e }) => e),
+  };
+}
+
+const inner = (id: string, nodes: unknown[], edges: unknown[]) => ({ version: 1, id, name: `Inner ${id}`, description: 'kept', settings: { concurrency: 2, allowHosts: [] }, nodes, edges });
+/** A flow with a sub-flow (itself holding one) drawn as groups, and notes at both levels. */
+const grouped: Flow = (() => {
+  const parsed = parseFlow({
+    version: 1,
+    id: 'grouped',
+    name: 'Grouped',
+    notes: [{ id: 'why', text: 'Top note', position: { x: -300, y: -100 }, size: { width: 220, height: 90 }, color: 'pink' }, { id: 'plain', text: '', position: { x: 0, y: 400 } }],
+    nodes: [
+      { id: 'in', kind: 'input' },
+      {
+        id: 'sub',
+        kind: 'subflow',
+        name: 'Greeter',
+        config: {
+          flow: {
+            ...inner(
+              'greeter',
+              [
+                { id: 'in', kind: 'input', position: { x: 24, y: 64 } },
+                { id: 'nest', kind: 'subflow', config: { flow: inner('deep', [{ id: 'in', kind: 'input' }, { id: 'out', kind: 'output' }], [{ from: 'in', to: 'out' }]) } },
+                { id: 'route', kind: 'router', config: { routes: [{ port: 'yes', when: 'true' }], defaultPort: 'no' } },
+                { id: 'out', kind: 'output' },
+              ],
+              [
+                { from: 'in', to: 'nest' },
+                { from: 'nest', to: 'route' },
+                { from: 'route', to: 'out', fromPort: 'yes', toPort: 'value' },
+              ],
+            ),
+            notes: [{ id: 'inside', text: 'kept as is', position: { x: 1, y: 2 } }],
+          },
+        },
+      },
+      { id: 'out', kind: 'output' },
+    ],
+    edges: [
+      { from: 'in', to: 'sub' },
+      { from: 'sub', to: 'out' },
+    ],
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.flow;
+})();
+
+describe('sub-flows drawn as groups', () => {
+  const { nodes, edges } = toCanvas(grouped);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+
+  it('draws the inner flow inside a framed group: inner nodes are its children, parents listed first', () => {
+    expect(nodes.map((n) => n.id)).toEqual(['note:why', 'note:plain', 'in', 'sub', 'sub/in', 'sub/nest', 'sub/nest/in', 'sub/nest/out', 'sub/route', 'sub/out', 'out']);
+    expect(byId.get('sub')).toMatchObject({ type: 'subflow', width: expect.any(Number), height: expect.any(Number) });
+    expect(byId.get('sub/in')).toMatchObject({ type: 'loom', parentId: 'sub', extent: 'parent', position: { x: 24, y: 64 }, data: { node: { id: 'in' } } });
+    expect(byId.get('sub/nest/out')).toMatchObject({ parentId: 'sub/nest', data: { node: { id: 'out' } } });
+    expect(edges.map((e) => `${e.source}->${e.target}`)).toEqual(['sub/nest/in->sub/nest/out', 'sub/in->sub/nest', 'sub/nest->sub/route', 'sub/route->sub/out', 'in->sub', 'sub->out']);
+    // Inner nodes without a position start below the header; the group holds them all.
+    const group = byId.get('sub')!;
+    for (const child of nodes.filter((n) => n.parentId === 'sub')) {
+      expect(child.position.y).toBeGreaterThanOrEqual(GROUP_HEADER);
+      expect(child.position.x + NODE_WIDTH).toBeLessThanOrEqual(group.width!);
+    }
+    // The next column starts after the group, not on top of it.
+    expect(byId.get('out')!.position.x).toBeGreaterThan(byId.get('sub')!.position.x + group.width!);
+  });
+
+  it('writes the same document back: inner nodes and edges into config.flow, notes into notes', () => {
+    const { nodes: _n, edges: _e, ...meta } = grouped;
+    const back = fromCanvas(meta, nodes, edges);
+    expect(withoutLayout(back)).toEqual(withoutLayout(grouped));
+    expect(back.notes).toEqual(grouped.notes);
+    // Saved positions come back as saved; the rest are written where they were drawn.
+    const sub = back.nodes[1] as Extract<Flow['nodes'][number], { kind: 'subflow' }>;
+    expect(sub.config.flow.nodes[0]!.position).toEqual({ x: 24, y: 64 });
+    expect(parseFlow(back).ok).toBe(true);
+    // And again: drawn positions are stable.
+    const again = toCanvas(back);
+    expect(fromCanvas(meta, again.nodes, again.edges)).toEqual(back);
+  });
+
+  it('gives the flow node of a group with its inner flow put back together', () => {
+    const sub = flowNodeOf('sub', nodes, edges);
+    expect(withoutLayout({ nodes: [sub!], edges: [] })).toEqual(withoutLayout({ nodes: [grouped.nodes[1]!], edges: [] }));
+    expect(flowNodeOf('sub/route', nodes, edges)).toMatchObject({ id: 'route', kind: 'router' });
+    expect(flowNodeOf('note:why', nodes, edges)).toBeUndefined();
+  });
+
+  it('draws a folded group node-sized with its inner nodes hidden, and saves the same document', () => {
+    const folded = toCanvas(grouped, new Set(['sub']));
+    const group = folded.nodes.find((n) => n.id === 'sub') as FlowCanvasNode;
+    expect(group.data.collapsed).toBe(true);
+    expect(group.width).toBeLessThan(byId.get('sub')!.width!);
+    expect(folded.nodes.filter((n) => n.id.startsWith('sub/')).every((n) => n.hidden)).toBe(true);
+    const { nodes: _n, edges: _e, ...meta } = grouped;
+    expect(withoutLayout(fromCanvas(meta, folded.nodes, folded.edges))).toEqual(withoutLayout(grouped));
+  });
+
+  it('draws notes with their size only when they have one; an empty note list is left out', () => {
+    const why = nodes.find((n) => n.id === 'note:why')!;
+    const plain = nodes.find((n) => n.id === 'note:plain')!;
+    expect(isNote(why) && why.data.note).toEqual({ id: 'why', text: 'Top note', color: 'pink' });
+    expect([why.width, why.height]).toEqual([220, 90]);
+    expect(plain.width).toBeUndefined();
+    const { nodes: _n, edges: _e, ...meta } = grouped;
+    expect(fromCanvas(meta, nodes.filter((n) => !isNote(n)), edges)).not.toHaveProperty('notes');
+  });
+});
+
 describe('canvas model', () => {
   it('round-trips every example through the canvas (positions added, nothing else changed)', () => {
     for (const flow of examples) {
       const { nodes, edges } = toCanvas(flow);
       const { nodes: _n, edges: _e, ...meta } = flow;
       const back = fromCanvas(meta, nodes, edges);
-      const withoutPositions = { ...back, nodes: back.nodes.map(({ position: _p, ...n }) => n) };
-      const original = { ...flow, nodes: flow.nodes.map(({ position: _p, ...n }) => n), edges: flow.edges.map(({ id: _id, ...e }) => e) };
-      expect(withoutPositions).toEqual(original);
+      expect(withoutLayout(back)).toEqual(withoutLayout(flow));
       expect(parseFlow(back).ok).toBe(true);
       // Nodes without a saved position are laid out by depth: no two on the same spot.
       const spots = new Set(nodes.map((n) => `${n.position.x},${n.position.y}`));

@@ -87,7 +87,14 @@ function EditorBody({ flow, templates, sampleInput, onSaved }: { flow: FlowRow; 
     }
   }, [onSaved]);
 
-  useKeyboardShortcuts(save);
+  /** A new note in the middle of what the canvas shows. */
+  const addNote = useCallback(() => {
+    const box = document.querySelector('[data-testid="canvas"]')?.getBoundingClientRect();
+    const at = box ? reactFlow.screenToFlowPosition({ x: box.left + box.width / 2 - 100, y: box.top + box.height / 2 - 60 }) : { x: 0, y: 0 };
+    useEditor.getState().addNote({ x: Math.round(at.x), y: Math.round(at.y) });
+  }, [reactFlow]);
+
+  useKeyboardShortcuts(save, addNote);
 
   const layout = async () => {
     const { nodes, edges, applyLayout } = useEditor.getState();
@@ -138,6 +145,9 @@ function EditorBody({ flow, templates, sampleInput, onSaved }: { flow: FlowRow; 
         </button>
         <button onClick={() => useEditor.getState().redo()} data-testid="redo-button" title="Redo (Ctrl+Shift+Z)">
           Redo
+        </button>
+        <button onClick={addNote} data-testid="add-note-button" title="Add a note (N)">
+          Note
         </button>
         <button onClick={() => void layout()} data-testid="layout-button">
           Auto-layout
@@ -209,8 +219,8 @@ function VersionMenu({ flowId, onRestored, onProblem }: { flowId: string; onRest
   );
 }
 
-/** Undo/redo, select all, copy/paste, delete and save from the keyboard, except while typing in a field. */
-function useKeyboardShortcuts(save: () => Promise<boolean>) {
+/** Undo/redo, select all, copy/paste, delete, save and a new note from the keyboard, except while typing in a field. */
+function useKeyboardShortcuts(save: () => Promise<boolean>, addNote: () => void) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
@@ -225,10 +235,11 @@ function useKeyboardShortcuts(save: () => Promise<boolean>) {
       else if (mod && key === 'v') editor.paste();
       else if (mod && key === 's') void save();
       else if (key === 'delete' || key === 'backspace') editor.deleteSelected();
+      else if (!mod && !e.altKey && key === 'n') addNote();
       else return;
       e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [save]);
+  }, [save, addNote]);
 }

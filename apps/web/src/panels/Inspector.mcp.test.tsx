@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Flow, FlowInput } from '@loom/shared';
 import { paletteEntries } from '../flow/palette.js';
-import { useEditor } from '../stores/editor.js';
+import { flowNodeAt, useEditor } from '../stores/editor.js';
 import { useMcpTools, type McpToolInfo } from '../stores/mcp.js';
 import { useSkills } from '../stores/skills.js';
 import { Inspector } from './Inspector.js';
@@ -50,7 +50,7 @@ describe('MCP tools in the inspector', () => {
     expect([...picker.options].map((o) => o.textContent)).toEqual(['weather / forecast', 'weather / alerts (changed: needs approval)']);
     expect(screen.queryByTestId('field-tool')).toBeNull();
     fireEvent.change(picker, { target: { value: 'weather/alerts' } });
-    expect(editor().nodes.find((n) => n.id === 'ask')!.data.node.config).toEqual({ server: 'weather', tool: 'alerts' });
+    expect(flowNodeAt(editor(), 'ask')!.config).toEqual({ server: 'weather', tool: 'alerts' });
     expect(screen.getByText(/will not run until an admin approves the change/)).toBeTruthy();
   });
 });

@@ -2,7 +2,7 @@
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Flow, FlowInput } from '@loom/shared';
-import { useEditor } from '../stores/editor.js';
+import { flowNodeAt, useEditor } from '../stores/editor.js';
 import { useSkills, type SkillInfo } from '../stores/skills.js';
 import { Inspector } from './Inspector.js';
 
@@ -58,7 +58,7 @@ const flow: FlowInput = {
 };
 
 const editor = () => useEditor.getState();
-const nodeOf = (id: string) => editor().nodes.find((n) => n.id === id)?.data.node;
+const nodeOf = (id: string) => flowNodeAt(editor(), id);
 const field = (testId: string) => screen.getByTestId(testId) as HTMLInputElement;
 const select = (id: string) => act(() => useEditor.setState({ nodes: editor().nodes.map((n) => ({ ...n, selected: n.id === id })) }));
 /** Waits out the check that follows typing. */
@@ -155,5 +155,41 @@ describe('Inspector', () => {
     expect(nodeOf('greet')!.config).toEqual({ skill: 'delay', params: { ms: 10 } });
     fireEvent.click(field('inspector-json-toggle'));
     expect(field('field-params.ms').value).toBe('10');
+  });
+});
+
+describe('Inspector on a sub-flow drawn as a group', () => {
+  const inner = { version: 1, id: 'inner', name: 'Inner', nodes: [{ id: 'in', kind: 'input' }, { id: 'greet', kind: 'skill', config: { skill: 'template', params: { template: 'Hi' } } }, { id: 'out', kind: 'output' }], edges: [{ from: 'in', to: 'greet' }, { from: 'greet', to: 'out' }] };
+  const grouped = { ...flow, nodes: [...(flow as Flow).nodes, { id: 'sub', kind: 'subflow', config: { flow: inner } }] };
+
+  beforeEach(() => editor().load(grouped as Flow, 'f', 1));
+
+  it('shows an inner node by its own id, checks ids against its own flow, and saves the edit into config.flow', () => {
+    select('sub/greet');
+    render(<Inspector readOnly={false} />);
+    expect(field('inspector-id').value).toBe('greet');
+    // "out" is taken inside the sub-flow; "bot" only in the main flow, so it is free here.
+    fireEvent.change(field('inspector-id'), { target: { value: 'out' } });
+    fireEvent.focusOut(field('inspector-id'));
+    expect(screen.getByTestId('issues-id').textContent).toContain('another node is already called "out"');
+    fireEvent.change(field('inspector-id'), { target: { value: 'bot' } });
+    fireEvent.focusOut(field('inspector-id'));
+    const sub = editor().document()!.nodes.find((n) => n.id === 'sub') as Extract<Flow['nodes'][number], { kind: 'subflow' }>;
+    expect(sub.config.flow.nodes.map((n) => n.id)).toEqual(['in', 'bot', 'out']);
+    expect(sub.config.flow.edges).toEqual([
+      { from: 'in', to: 'bot' },
+      { from: 'bot', to: 'out' },
+    ]);
+    expect(editor().nodes.some((n) => n.id === 'sub/bot')).toBe(true);
+  });
+
+  it('shows a note\'s colour, and a change is one undoable edit', () => {
+    const id = editor().addNote({ x: 0, y: 0 }, 'hello');
+    render(<Inspector readOnly={false} />);
+    fireEvent.change(field('note-color'), { target: { value: 'blue' } });
+    expect(editor().document()!.notes).toEqual([{ id: 'note', text: 'hello', position: { x: 0, y: 0 }, color: 'blue' }]);
+    editor().undo();
+    expect(editor().nodes.find((n) => n.id === id)).toMatchObject({ data: { note: { text: 'hello' } } });
+    expect(editor().document()!.notes![0]).not.toHaveProperty('color');
   });
 });

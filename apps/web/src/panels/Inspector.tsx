@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { FlowNode, nodeConfigJsonSchema, zodIssuesToFlowIssues, type FlowIssue, type NodeKind } from '@loom/shared';
+import { FlowNode, nodeConfigJsonSchema, zodIssuesToFlowIssues, type FlowIssue, type FlowNote, type NodeKind } from '@loom/shared';
+import { isFlowNode, isNote, NOTE_COLORS, type NoteCanvasNode } from '../flow/model.js';
 import { sameValue, stripUnfinished } from '../forms/draft.js';
 import { Field, IssueList, JsonField, ObjectField, SchemaForm, Section, Shell, type FieldOverride, type FieldProps } from '../forms/SchemaForm.js';
 import { defaultsOf, dotted, isRecord, startsWith, type JsonSchema, type Path } from '../forms/schema.js';
 import { validateValue } from '../forms/validate.js';
-import { useEditor } from '../stores/editor.js';
+import { flowNodeAt, useEditor } from '../stores/editor.js';
 import { loadSkills, useSkills, type SkillInfo } from '../stores/skills.js';
 import { loadMcpTools, useMcpTools, type McpToolInfo } from '../stores/mcp.js';
 
@@ -25,6 +26,7 @@ export function Inspector({ readOnly }: { readOnly: boolean }) {
   if (selected.length === 0) return <aside className="inspector empty" data-testid="inspector">Select a node to see its settings. Drag nodes from the palette; connect an output handle to an input handle.</aside>;
   if (selected.length > 1) return <aside className="inspector" data-testid="inspector">{selected.length} nodes selected. Copy (Ctrl+C), paste (Ctrl+V) or delete them (Delete).</aside>;
   const node = selected[0]!;
+  if (isNote(node)) return <NoteForm key={node.id} note={node} readOnly={readOnly} />;
   return <NodeForm key={node.id} nodeId={node.id} readOnly={readOnly} />;
 }
 
@@ -122,7 +124,7 @@ const BEHAVIOUR = [ON_ERROR, ...LIMITS];
 const COMMON_PATHS: Path[] = [...NAMING, DESCRIPTION, ...BEHAVIOUR].map((c) => c.path);
 
 function NodeForm({ nodeId, readOnly }: { nodeId: string; readOnly: boolean }) {
-  const stored = useEditor((s) => s.nodes.find((n) => n.id === nodeId)?.data.node);
+  const stored = useEditor((s) => flowNodeAt(s, nodeId));
   const updateNode = useEditor((s) => s.updateNode);
   const skills = useSkills((s) => s.skills);
   const skillsError = useSkills((s) => s.error);
@@ -131,7 +133,13 @@ function NodeForm({ nodeId, readOnly }: { nodeId: string; readOnly: boolean }) {
   const mcpError = useMcpTools((s) => s.error);
   useEffect(() => loadMcpTools(), []);
 
-  const check = (d: Draft) => checkNode(d, nodeId, skills, (id) => useEditor.getState().nodes.some((n) => n.id === id));
+  // Ids are unique within one flow: a sub-flow's inner nodes are checked against each other.
+  const isTaken = (id: string) => {
+    const { nodes } = useEditor.getState();
+    const parentId = nodes.find((n) => n.id === nodeId)?.parentId;
+    return nodes.some((n) => n.id !== nodeId && isFlowNode(n) && n.parentId === parentId && n.data.node.id === id);
+  };
+  const check = (d: Draft) => checkNode(d, stored?.id ?? nodeId, skills, isTaken);
   const [base, setBase] = useState(stored);
   const [draft, setDraft] = useState<Draft>(() => ({ ...stored }));
   const [issues, setIssues] = useState<FlowIssue[]>(() => (stored ? check(stored as Draft).issues : []));
@@ -155,7 +163,7 @@ function NodeForm({ nodeId, readOnly }: { nodeId: string; readOnly: boolean }) {
     const result = check(d);
     setIssues(result.issues);
     if (!result.node || readOnly) return;
-    const current = useEditor.getState().nodes.find((n) => n.id === nodeId)?.data.node;
+    const current = flowNodeAt(useEditor.getState(), nodeId);
     if (current && !sameValue(result.node, current)) updateNode(nodeId, result.node);
   };
   const applyLatest = useRef(apply);
@@ -414,4 +422,24 @@ function SkillUse(p: FieldProps & { skills: readonly SkillInfo[] | null; error: 
     <JsonField schema={p.schema.properties!['params']!} root={p.root} value={obj['params']} onChange={setParams} path={paramsPath} issues={issuesUnder(p.issues, paramsPath)} label="Parameters" required={false} readOnly={p.readOnly} refs={[]} override={undefined} place="property" />
   );
   return <ObjectField {...p} slots={{ skill: skillField, params: paramsField }} />;
+}
+
+/** A note's colour; its text is edited on the canvas (double-click it). */
+function NoteForm({ note, readOnly }: { note: NoteCanvasNode; readOnly: boolean }) {
+  return (
+    <aside className="inspector" data-testid="inspector">
+      <h3>Note</h3>
+      <p className="muted">Double-click the note to edit its text. Notes are saved with the flow and never run.</p>
+      <label className="sf-field">
+        Colour
+        <select value={note.data.note.color ?? 'yellow'} disabled={readOnly} onChange={(e) => useEditor.getState().updateNote(note.id, { color: e.target.value as NonNullable<FlowNote['color']> })} data-testid="note-color">
+          {NOTE_COLORS.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      </label>
+    </aside>
+  );
 }

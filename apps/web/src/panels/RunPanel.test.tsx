@@ -111,6 +111,19 @@ describe('ReplayBar', () => {
     act(() => useEditor.setState({ nodes: useEditor.getState().nodes.map((n) => ({ ...n, selected: n.id === 'out' })) }));
     expect(fork.textContent).toBe('Fork from out');
     expect(fork.disabled).toBe(false);
+    // A note is not a node to fork from; an inner node of a group forks from its group.
+    act(() => void useEditor.getState().addNote({ x: 0, y: 0 }, 'not run'));
+    expect(fork.disabled).toBe(true);
+    act(() =>
+      useEditor.setState({
+        nodes: [
+          ...useEditor.getState().nodes.map((n) => ({ ...n, selected: false })),
+          { id: 'group', type: 'subflow' as const, position: { x: 0, y: 0 }, data: { node: { id: 'group', kind: 'output' as const, config: {} } } },
+          { id: 'group/inner', type: 'loom' as const, parentId: 'group', selected: true, position: { x: 0, y: 0 }, data: { node: { id: 'inner', kind: 'output' as const, config: {} } } },
+        ],
+      }),
+    );
+    expect(fork.textContent).toBe('Fork from group');
   });
 
   it('neither plays nor forks a run that is still going', () => {

@@ -8,6 +8,7 @@ import { initialRunInput, runInputSchema } from '../forms/run-input.js';
 import { SchemaForm } from '../forms/SchemaForm.js';
 import { validateValue } from '../forms/validate.js';
 import { ProblemList } from '../pages/Home.js';
+import { isFlowNode, type FlowCanvasNode } from '../flow/model.js';
 import { navigate } from '../router.js';
 import { useEditor } from '../stores/editor.js';
 import { runInput, runOutcome, useRun } from '../stores/run.js';
@@ -43,7 +44,8 @@ export function RunPanel({ flowId, sampleInput, onBeforeRun }: { flowId: string;
 
 function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleInput: unknown; onBeforeRun: () => Promise<boolean> }) {
   // The input nodes' declared fields give the form; useShallow: same nodes, same array.
-  const inputNodes = useEditor(useShallow((s) => s.nodes.filter((n) => n.data.node.kind === 'input').map((n) => n.data.node)));
+  // The run's own input nodes: not those of sub-flows drawn inside groups, nor notes.
+  const inputNodes = useEditor(useShallow((s) => s.nodes.filter((n) => isFlowNode(n) && n.parentId === undefined && n.data.node.kind === 'input').map((n) => (n as FlowCanvasNode).data.node)));
   const schema = useMemo(() => runInputSchema(inputNodes), [inputNodes]);
   const [value, setValue] = useState<unknown>(() => initialRunInput(schema, sampleInput));
   const [input, setInput] = useState(() => JSON.stringify(sampleInput ?? {}, null, 2));
@@ -373,7 +375,11 @@ function ReplayBar({ flowId }: { flowId: string }) {
   const seek = useRun((s) => s.seek);
   const runId = useRun((s) => s.runId)!;
   const finished = useRun(runOutcome) !== null;
-  const selected = useEditor((s) => s.nodes.find((n) => n.selected)?.id);
+  // Forks start from a node of the main flow: an inner node of a group forks from its group; notes do not run.
+  const selected = useEditor((s) => {
+    const node = s.nodes.find((n) => n.selected && isFlowNode(n));
+    return node && (node.parentId === undefined ? node.id : node.id.slice(0, node.id.indexOf('/')));
+  });
   const [speed, setSpeed] = useState(4);
   const [playing, setPlaying] = useState(false);
   const [problem, setProblem] = useState<ApiProblem | null>(null);

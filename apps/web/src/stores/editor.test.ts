@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Flow } from '@loom/shared';
-import { useEditor } from './editor.js';
+import { flowNodeAt, useEditor } from './editor.js';
 
 const flow: Flow = {
   version: 1,
@@ -95,5 +95,152 @@ describe('editor store', () => {
     expect(editor().nodes.find((n) => n.id === 'out')!.position).toEqual({ x: 900, y: 10 });
     editor().undo();
     expect(editor().document()).toEqual(flow);
+  });
+});
+
+/** `flow` with the shout step moved into a sub-flow drawn as a group. */
+const withGroup: Flow = {
+  ...flow,
+  nodes: [
+    flow.nodes[0]!,
+    {
+      id: 'sub',
+      kind: 'subflow',
+      position: { x: 200, y: 0 },
+      config: {
+        flow: {
+          version: 1,
+          id: 'inner',
+          name: 'Inner',
+          settings: { concurrency: 64, allowHosts: [] },
+          nodes: [
+            { id: 'in', kind: 'input', config: { fields: {} }, position: { x: 24, y: 64 } },
+            { id: 'shout', kind: 'skill', config: { skill: 'template', params: { template: '{{ text }}!' } }, position: { x: 294, y: 64 } },
+            { id: 'out', kind: 'output', config: {}, position: { x: 564, y: 64 } },
+          ],
+          edges: [
+            { from: 'in', to: 'shout' },
+            { from: 'shout', to: 'out' },
+          ],
+        },
+      },
+    },
+    { ...flow.nodes[2]!, position: { x: 1200, y: 0 } },
+  ],
+  edges: [
+    { from: 'in', to: 'sub' },
+    { from: 'sub', to: 'out' },
+  ],
+};
+const innerFlow = (doc: Flow | null) => (doc!.nodes[1] as Extract<Flow['nodes'][number], { kind: 'subflow' }>).config.flow;
+
+describe('editor store: sub-flow groups', () => {
+  beforeEach(() => editor().load(withGroup, 'g', 1));
+
+  it('edits an inner node in place: the change lands in the sub-flow\'s config.flow on save', () => {
+    expect(editor().document()).toEqual(withGroup);
+    editor().updateNode('sub/shout', { id: 'yell', kind: 'skill', config: { skill: 'template', params: { template: '{{ text }}!!' } } });
+    expect(editor().nodes.map((n) => n.id)).toContain('sub/yell');
+    const inner = innerFlow(editor().document());
+    expect(inner.nodes.map((n) => n.id)).toEqual(['in', 'yell', 'out']);
+    expect(inner.nodes[1]).toMatchObject({ config: { params: { template: '{{ text }}!!' } }, position: { x: 294, y: 64 } });
+    expect(inner.edges).toEqual([
+      { from: 'in', to: 'yell' },
+      { from: 'yell', to: 'out' },
+    ]);
+    // The outer flow's own ids are not touched, and an inner id may repeat an outer one.
+    expect(editor().document()!.nodes.map((n) => n.id)).toEqual(['in', 'sub', 'out']);
+    expect(editor().validate()).toEqual([]);
+    editor().undo();
+    expect(editor().document()).toEqual(withGroup);
+  });
+
+  it('redraws the group when its inner flow is edited as a whole (the inspector), keeping its place', () => {
+    const sub = flowNodeAt(editor(), 'sub') as Extract<Flow['nodes'][number], { kind: 'subflow' }>;
+    expect(sub.config.flow.nodes).toHaveLength(3);
+    expect(flowNodeAt(editor(), 'sub')).toBe(sub); // the same object while nothing changes
+    const shorter = { ...sub, name: 'Shorter', config: { flow: { ...sub.config.flow, nodes: [sub.config.flow.nodes[0]!, sub.config.flow.nodes[2]!], edges: [{ from: 'in', to: 'out' }] } } };
+    editor().updateNode('sub', shorter);
+    expect(editor().nodes.map((n) => n.id)).toEqual(['in', 'sub', 'sub/in', 'sub/out', 'out']);
+    expect(editor().edges.map((e) => e.id)).toEqual(['in->sub', 'sub->out', 'sub/in->sub/out']);
+    expect(editor().document()!.nodes[1]).toMatchObject({ name: 'Shorter', position: { x: 200, y: 0 } });
+    expect(innerFlow(editor().document()).edges).toEqual([{ from: 'in', to: 'out' }]);
+  });
+
+  it('refuses an edge between an inner node and an outer one, saying why', () => {
+    editor().connect({ source: 'in', target: 'sub/shout', sourceHandle: null, targetHandle: null });
+    expect(editor().connectionRefusal).toMatch(/same flow/);
+    editor().connect({ source: 'sub/in', target: 'sub/out', sourceHandle: null, targetHandle: null });
+    expect(editor().connectionRefusal).toBeNull();
+    expect(innerFlow(editor().document()).edges).toContainEqual({ from: 'in', to: 'out' });
+  });
+
+  it('folds and opens a group without an undo step, hiding its inner nodes', () => {
+    editor().toggleGroup('sub');
+    expect(editor().nodes.filter((n) => n.parentId === 'sub').every((n) => n.hidden)).toBe(true);
+    expect(editor().past).toHaveLength(0);
+    expect(editor().dirty).toBe(false);
+    expect(editor().document()).toEqual(withGroup);
+    editor().toggleGroup('sub');
+    expect(editor().nodes.some((n) => n.hidden)).toBe(false);
+  });
+
+  it('deletes, copies and pastes a group with everything inside it', () => {
+    select('sub');
+    editor().copySelected();
+    editor().paste();
+    expect(editor().nodes.map((n) => n.id)).toEqual(['in', 'sub', 'sub/in', 'sub/shout', 'sub/out', 'out', 'sub-2', 'sub-2/in', 'sub-2/shout', 'sub-2/out']);
+    expect(editor().nodes.find((n) => n.id === 'sub-2/shout')).toMatchObject({ parentId: 'sub-2', position: { x: 294, y: 64 } });
+    expect(editor().edges.map((e) => e.id)).toContain('sub-2/in->sub-2/shout');
+    // The copy's inner flow is whole; only the copy itself waits to be connected.
+    expect(editor().validate().map((i) => i.message)).toEqual(['subflow node has no incoming edge, so it would never run']);
+    select('sub');
+    editor().deleteSelected();
+    expect(editor().nodes.map((n) => n.id)).toEqual(['in', 'out', 'sub-2', 'sub-2/in', 'sub-2/shout', 'sub-2/out']);
+    expect(editor().edges.some((e) => e.source.startsWith('sub/') || e.source === 'sub' || e.target === 'sub')).toBe(false);
+  });
+
+  it('pastes a copied inner node into the same group with a fresh id', () => {
+    select('sub/shout');
+    editor().copySelected();
+    editor().paste();
+    expect(editor().nodes.find((n) => n.id === 'sub/shout-2')).toMatchObject({ parentId: 'sub', data: { node: { id: 'shout-2' } } });
+    expect(innerFlow(editor().document()).nodes.map((n) => n.id)).toEqual(['in', 'shout', 'out', 'shout-2']);
+  });
+});
+
+describe('editor store: notes', () => {
+  it('adds, edits, resizes, copies, deletes notes with undo, and saves them in the flow', () => {
+    const id = editor().addNote({ x: 10, y: 20 });
+    expect(id).toBe('note:note');
+    expect(editor().nodes[0]).toMatchObject({ id, type: 'note', selected: true });
+    editor().updateNote(id, { text: 'Remember the tone', color: 'green' });
+    expect(editor().document()!.notes).toEqual([{ id: 'note', text: 'Remember the tone', position: { x: 10, y: 20 }, color: 'green' }]);
+    editor().onNodesChange([{ type: 'dimensions', id, dimensions: { width: 260, height: 150 }, resizing: false, setAttributes: true }]);
+    expect(editor().document()!.notes![0]!.size).toEqual({ width: 260, height: 150 });
+    editor().undo();
+    expect(editor().document()!.notes![0]).not.toHaveProperty('size');
+    select(id);
+    editor().copySelected();
+    editor().paste();
+    expect(editor().document()!.notes!.map((n) => [n.id, n.text, n.position])).toEqual([
+      ['note', 'Remember the tone', { x: 10, y: 20 }],
+      ['note-2', 'Remember the tone', { x: 50, y: 60 }],
+    ]);
+    editor().deleteSelected();
+    expect(editor().document()!.notes!.map((n) => n.id)).toEqual(['note']);
+    editor().undo();
+    editor().undo();
+    editor().undo();
+    editor().undo();
+    expect(editor().document()).toEqual(flow);
+    expect(editor().validate()).toEqual([]);
+  });
+
+  it('loads a flow\'s notes and writes them back unchanged', () => {
+    const noted: Flow = { ...flow, notes: [{ id: 'a', text: 'one', position: { x: 1, y: 2 }, size: { width: 300, height: 200 }, color: 'grey' }] };
+    editor().load(noted, 'f', 1);
+    expect(editor().document()).toEqual(noted);
+    expect(editor().meta).not.toHaveProperty('notes');
   });
 });

@@ -1,8 +1,26 @@
 import { addEdge, applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, type NodeChange } from '@xyflow/react';
 import { create } from 'zustand';
-import { parseFlow, type Flow, type FlowIssue, type FlowNode } from '@loom/shared';
+import { parseFlow, type Flow, type FlowIssue, type FlowNode, type FlowNote } from '@loom/shared';
 import { connectionProblem } from '../flow/connect.js';
-import { edgeId, fromCanvas, toCanvas, type CanvasEdge, type CanvasNode } from '../flow/model.js';
+import {
+  COLLAPSED_SIZE,
+  edgeId,
+  flowIdOf,
+  flowNodeOf,
+  fromCanvas,
+  groupSize,
+  isFlowNode,
+  isNote,
+  nodeToCanvas,
+  noteCanvasId,
+  NOTE_PREFIX,
+  NOTE_Z,
+  scopedId,
+  toCanvas,
+  type CanvasEdge,
+  type CanvasNode,
+  type NoteCanvasNode,
+} from '../flow/model.js';
 import { freshId } from '../flow/palette.js';
 
 interface Snapshot {
@@ -33,7 +51,13 @@ export interface EditorState {
   onEdgesChange(changes: EdgeChange<CanvasEdge>[]): void;
   connect(connection: Connection): void;
   addNode(make: (id: string) => FlowNode, position: { x: number; y: number }): string;
+  /** Replaces a node (by canvas id); a sub-flow's group is redrawn from its `config.flow`. */
   updateNode(id: string, node: FlowNode): void;
+  /** Adds a sticky note; returns its canvas id. */
+  addNote(position: { x: number; y: number }, text?: string): string;
+  updateNote(id: string, change: Partial<Pick<FlowNote, 'text' | 'color'>>): void;
+  /** Folds a sub-flow's group to a node-sized box, or opens it (a view choice: not an edit). */
+  toggleGroup(id: string): void;
   renameFlow(name: string): void;
   deleteSelected(): void;
   /** Selects every node and edge (not an undoable change: nothing in the flow changes). */
@@ -74,7 +98,7 @@ export const useEditor = create<EditorState>()((set, get) => {
     connectionRefusal: null,
 
     load(flow, flowId, version) {
-      const { nodes: _n, edges: _e, ...meta } = flow;
+      const { nodes: _n, edges: _e, notes: _notes, ...meta } = flow;
       const { nodes, edges } = toCanvas(flow);
       set({ flowId, baseVersion: version, meta, nodes, edges, dirty: false, past: [], future: [], connectionRefusal: null });
     },
@@ -86,11 +110,11 @@ export const useEditor = create<EditorState>()((set, get) => {
     onNodesChange(changes) {
       const { nodes, edges } = get();
       const next = applyNodeChanges(changes, nodes);
-      // Selection and dimension changes are not edits; a finished drag and a removal are.
-      const edits = changes.some((c) => c.type === 'remove' || (c.type === 'position' && c.dragging === false));
+      // Selection and measurements are not edits; a finished drag or resize and a removal are.
+      const edits = changes.some((c) => c.type === 'remove' || (c.type === 'position' && c.dragging === false) || (c.type === 'dimensions' && c.resizing === false));
       if (!edits) return set({ nodes: next });
-      const removed = new Set(changes.filter((c) => c.type === 'remove').map((c) => c.id));
-      commit({ nodes: next, edges: removed.size ? edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) : edges });
+      const removed = withDescendants(next, new Set(changes.filter((c) => c.type === 'remove').map((c) => c.id)));
+      commit({ nodes: removed.size ? next.filter((n) => !removed.has(n.id)) : next, edges: removed.size ? edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) : edges });
     },
 
     onEdgesChange(changes) {
@@ -112,19 +136,83 @@ export const useEditor = create<EditorState>()((set, get) => {
       const taken = new Set(nodes.map((n) => n.id));
       const node = make(freshId('node', taken));
       const id = freshId(node.kind, taken);
-      const created: CanvasNode = { id, type: 'loom', position, data: { node: { ...node, id } }, selected: true };
-      commit({ nodes: [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), created] });
+      const created = nodeToCanvas({ ...node, id }, position);
+      created.nodes[0]!.selected = true;
+      commit({ nodes: [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...created.nodes], edges: [...get().edges, ...created.edges] });
       return id;
     },
 
     updateNode(id, node) {
       const { nodes, edges } = get();
-      const renamed = node.id !== id;
-      const nextNodes = nodes.map((n) => (n.id === id ? { ...n, id: node.id, data: { node } } : n));
-      const nextEdges = renamed
-        ? edges.map((e) => (e.source === id || e.target === id ? { ...e, source: e.source === id ? node.id : e.source, target: e.target === id ? node.id : e.target } : e))
-        : edges;
+      const current = nodes.find((n) => n.id === id);
+      if (!current || !isFlowNode(current)) return;
+      const newId = scopedId(current.parentId, node.id);
+      const renamed = newId !== id;
+      const rename = (ref: string) => (ref === id ? newId : ref);
+      let nextNodes: CanvasNode[];
+      let nextEdges = renamed ? edges.map((e) => (e.source === id || e.target === id ? { ...e, source: rename(e.source), target: rename(e.target) } : e)) : edges;
+      if (current.type === 'subflow' || node.kind === 'subflow') {
+        // Redrawn from the document: its inner nodes and edges are replaced as a whole.
+        const inside = withDescendants(nodes, new Set([id]));
+        inside.delete(id);
+        const collapsed = new Set(nodes.filter((n) => isFlowNode(n) && n.data.collapsed && (n.id === id || inside.has(n.id))).map((n) => (n.id === id ? newId : n.id.replace(id, newId))));
+        const drawn = nodeToCanvas(node, current.position, current.parentId, collapsed);
+        const head = { ...drawn.nodes[0]!, selected: current.selected ?? false, ...(current.parentId && current.hidden ? { hidden: true } : {}) } as CanvasNode;
+        const at = nodes.indexOf(current);
+        nextNodes = [...nodes.slice(0, at).filter((n) => !inside.has(n.id)), head, ...drawn.nodes.slice(1), ...nodes.slice(at + 1).filter((n) => !inside.has(n.id))];
+        nextEdges = [...nextEdges.filter((e) => !inside.has(e.source) && !inside.has(e.target)), ...drawn.edges];
+      } else {
+        nextNodes = nodes.map((n) => (n.id === id ? ({ ...n, id: newId, data: { ...n.data, node } } as CanvasNode) : n));
+      }
       commit({ nodes: nextNodes, edges: nextEdges });
+    },
+
+    addNote(position, text = '') {
+      const { nodes } = get();
+      const taken = new Set(nodes.filter(isNote).map((n) => n.data.note.id));
+      const id = freshId('note', taken);
+      const note: NoteCanvasNode = { id: noteCanvasId(id), type: 'note', position, zIndex: NOTE_Z, data: { note: { id, text } }, selected: true };
+      // Notes go first: drawn under the nodes.
+      commit({ nodes: [note, ...nodes.map((n) => (n.selected ? { ...n, selected: false } : n))] });
+      return note.id;
+    },
+
+    updateNote(id, change) {
+      const { nodes } = get();
+      const current = nodes.find((n) => n.id === id);
+      if (!current || !isNote(current)) return;
+      const note = { ...current.data.note, ...change };
+      if (note.color === undefined || note.color === 'yellow') delete note.color;
+      if (note.text === current.data.note.text && note.color === current.data.note.color) return;
+      commit({ nodes: nodes.map((n) => (n === current ? { ...current, data: { note } } : n)) });
+    },
+
+    toggleGroup(id) {
+      const { nodes } = get();
+      const group = nodes.find((n) => n.id === id);
+      if (!group || group.type !== 'subflow') return;
+      const collapsed = !group.data.collapsed;
+      const inside = withDescendants(nodes, new Set([id]));
+      inside.delete(id);
+      // Opening shows the direct children and, inside them, what is not in a folded group.
+      const foldedInside = new Set(nodes.filter((n) => inside.has(n.id) && n.type === 'subflow' && n.data.collapsed).map((n) => n.id));
+      const hiddenWhenOpen = withDescendants(nodes, foldedInside);
+      for (const f of foldedInside) hiddenWhenOpen.delete(f);
+      const children = nodes.filter((n) => n.parentId === id);
+      const size = collapsed ? COLLAPSED_SIZE : groupSize(children);
+      set({
+        nodes: nodes.map((n) => {
+          if (n.id === id) {
+            const { collapsed: _c, ...data } = group.data;
+            return { ...group, ...size, data: collapsed ? { ...data, collapsed: true } : data };
+          }
+          if (!inside.has(n.id)) return n;
+          const hidden = collapsed || hiddenWhenOpen.has(n.id);
+          if (hidden) return { ...n, hidden: true, selected: false };
+          const { hidden: _h, ...shown } = n;
+          return shown as CanvasNode;
+        }),
+      });
     },
 
     renameFlow(name) {
@@ -134,7 +222,7 @@ export const useEditor = create<EditorState>()((set, get) => {
 
     deleteSelected() {
       const { nodes, edges } = get();
-      const removed = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
+      const removed = withDescendants(nodes, new Set(nodes.filter((n) => n.selected).map((n) => n.id)));
       const keptEdges = edges.filter((e) => !e.selected && !removed.has(e.source) && !removed.has(e.target));
       if (removed.size === 0 && keptEdges.length === edges.length) return;
       commit({ nodes: nodes.filter((n) => !removed.has(n.id)), edges: keptEdges });
@@ -147,9 +235,9 @@ export const useEditor = create<EditorState>()((set, get) => {
 
     copySelected() {
       const { nodes, edges } = get();
-      const chosen = nodes.filter((n) => n.selected);
+      const ids = withDescendants(nodes, new Set(nodes.filter((n) => n.selected).map((n) => n.id)));
+      const chosen = nodes.filter((n) => ids.has(n.id));
       if (chosen.length === 0) return;
-      const ids = new Set(chosen.map((n) => n.id));
       set({ clipboard: { nodes: structuredClone(chosen), edges: structuredClone(edges.filter((e) => ids.has(e.source) && ids.has(e.target))) } });
     },
 
@@ -158,11 +246,22 @@ export const useEditor = create<EditorState>()((set, get) => {
       if (!clipboard) return;
       const taken = new Set(nodes.map((n) => n.id));
       const renamed = new Map<string, string>();
-      const pasted = clipboard.nodes.map((n) => {
-        const id = freshId(n.id.replace(/-\d+$/, ''), taken);
+      // Parents come before their children, so a pasted group's inner nodes follow it in.
+      const pasted = clipboard.nodes.map((n): CanvasNode => {
+        const newParent = n.parentId === undefined ? undefined : renamed.get(n.parentId);
+        const intoOld = n.parentId !== undefined && newParent === undefined && taken.has(n.parentId);
+        const parentId = newParent ?? (intoOld ? n.parentId : undefined);
+        const scope = isNote(n) ? NOTE_PREFIX : parentId ? `${parentId}/` : '';
+        const ownId = flowIdOf(n);
+        // Inside a pasted group ids are free already; elsewhere they get a fresh one.
+        const newOwnId = newParent ? ownId : freshIdIn(ownId.replace(/-\d+$/, ''), scope, taken);
+        const id = scope + newOwnId;
         taken.add(id);
         renamed.set(n.id, id);
-        return { ...n, id, selected: true, position: { x: n.position.x + 40, y: n.position.y + 40 }, data: { node: { ...n.data.node, id } } };
+        const position = newParent ? n.position : { x: n.position.x + 40, y: n.position.y + 40 };
+        const { parentId: _p, extent: _e, expandParent: _x, ...rest } = n;
+        const placed = { ...rest, id, selected: !newParent, position, ...(parentId ? { parentId, extent: 'parent' as const, expandParent: true } : {}) };
+        return isNote(n) ? ({ ...placed, data: { note: { ...n.data.note, id: newOwnId } } } as CanvasNode) : ({ ...placed, data: { ...n.data, node: { ...n.data.node, id: newOwnId } } } as CanvasNode);
       });
       const pastedEdges = clipboard.edges.map((e) => {
         const source = renamed.get(e.source)!;
@@ -198,6 +297,7 @@ export const useEditor = create<EditorState>()((set, get) => {
       return meta ? fromCanvas(meta, nodes, edges) : null;
     },
 
+
     validate() {
       const doc = get().document();
       if (!doc) return [];
@@ -206,3 +306,30 @@ export const useEditor = create<EditorState>()((set, get) => {
     },
   };
 });
+
+/** `ids` and every node drawn inside them (a group's inner nodes, at any depth). */
+export function withDescendants(nodes: readonly CanvasNode[], ids: ReadonlySet<string>): Set<string> {
+  const all = new Set(ids);
+  // Parents come before children in the list, so one pass finds every depth.
+  for (const n of nodes) if (n.parentId !== undefined && all.has(n.parentId)) all.add(n.id);
+  return all;
+}
+
+/** A fresh id among the canvas ids starting with `scope` (a group's `<id>/`, `note:`, or '' for the top). */
+function freshIdIn(stem: string, scope: string, taken: ReadonlySet<string>): string {
+  const inScope = new Set<string>();
+  for (const id of taken) if (id.startsWith(scope) && !id.slice(scope.length).includes('/')) inScope.add(id.slice(scope.length));
+  return freshId(stem, inScope);
+}
+
+let nodeDocCache: { nodes: readonly CanvasNode[]; edges: readonly CanvasEdge[]; docs: Map<string, FlowNode | undefined> } | undefined;
+
+/**
+ * The flow node shown at canvas id `id` (a group with its inner flow put back together), the
+ * same object while the canvas does not change: a selector (`useEditor((s) => flowNodeAt(s, id))`).
+ */
+export function flowNodeAt(s: Pick<EditorState, 'nodes' | 'edges'>, id: string): FlowNode | undefined {
+  if (nodeDocCache?.nodes !== s.nodes || nodeDocCache.edges !== s.edges) nodeDocCache = { nodes: s.nodes, edges: s.edges, docs: new Map() };
+  if (!nodeDocCache.docs.has(id)) nodeDocCache.docs.set(id, flowNodeOf(id, s.nodes, s.edges));
+  return nodeDocCache.docs.get(id);
+}

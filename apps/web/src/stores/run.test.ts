@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RunEvent } from '@loom/shared';
-import { useRun } from './run.js';
+import { readFileSync } from 'node:fs';
+import { decodeEventsNdjson, type RunEvent } from '@loom/shared';
+import { canvasIdOfLogged, useRun } from './run.js';
 
 const base = { v: 1 as const, runId: 'r' };
 const events: RunEvent[] = [
@@ -60,5 +61,73 @@ describe('node summaries', () => {
     expect(useRun.getState().summaries['mw']).toMatchObject({ tasksDone: 1, tasksTotal: 2 });
     expect(useRun.getState().summaries['mw']).not.toBe(first);
     expect(useRun.getState().eventCount).toBe(6);
+  });
+});
+
+describe('nodes inside sub-flow groups', () => {
+  // As the engine logs a sub-flow (packages/engine/src/patterns/subflow): its inner nodes under
+  // its task, `<node>/<attempt>`, so a retried sub-flow's second attempt logs `sub/2/...`.
+  const status = (seq: number, nodeId: string, s: 'running' | 'succeeded' | 'failed', attempt = 1): RunEvent => ({ ...base, seq, ts: seq, type: 'node.status', nodeId, status: s, attempt });
+  const log: RunEvent[] = [
+    { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['sub'], input: {} },
+    status(2, 'sub', 'running'),
+    status(3, 'sub/1/boom', 'running'),
+    status(4, 'sub/1/boom', 'failed'),
+    status(5, 'sub', 'running', 2),
+    status(6, 'sub/2/boom', 'running'),
+    status(7, 'sub/2/nest/1/leaf', 'running'),
+    status(8, 'sub/2/boom', 'succeeded'),
+  ];
+
+  beforeEach(() => useRun.getState().close());
+
+  it('maps logged ids to canvas ids: names without attempt numbers; not ids under a pattern task', () => {
+    expect(canvasIdOfLogged('sub/1/boom')).toBe('sub/boom');
+    expect(canvasIdOfLogged('sub/12/nest/3/leaf')).toBe('sub/nest/leaf');
+    expect(canvasIdOfLogged('sub')).toBeUndefined();
+    expect(canvasIdOfLogged('mw/1/task-a/inner')).toBeUndefined();
+  });
+
+  it('follows the latest attempt of each inner node, live and when seeking', () => {
+    useRun.getState().receive(log.slice(0, 4));
+    expect(useRun.getState().scoped).toEqual({ 'sub/boom': 'sub/1/boom' });
+    const before = useRun.getState().scoped;
+    useRun.getState().receive(log.slice(4, 5));
+    expect(useRun.getState().scoped).toBe(before); // nothing inside changed: the same object
+    useRun.getState().receive(log.slice(5));
+    expect(useRun.getState().scoped).toEqual({ 'sub/boom': 'sub/2/boom', 'sub/nest/leaf': 'sub/2/nest/1/leaf' });
+    const shown = useRun.getState().scoped['sub/boom']!;
+    expect(useRun.getState().state.nodes[shown]!.status).toBe('succeeded');
+    useRun.getState().seek(4);
+    expect(useRun.getState().scoped).toEqual({ 'sub/boom': 'sub/1/boom' });
+    expect(useRun.getState().state.nodes['sub/1/boom']!.status).toBe('failed');
+  });
+});
+
+describe('coordinator waves', () => {
+  // The engine's own recorded run of examples/coordinator.json (a launch in three dependency waves).
+  const log = decodeEventsNdjson(readFileSync(new URL('../../../../packages/engine/src/replay/__fixtures__/golden/coordinator.ndjson', import.meta.url), 'utf8'));
+
+  beforeEach(() => useRun.getState().close());
+
+  it('shows the wave the coordinator is in and its subtasks done, as the log goes on', () => {
+    const seen: string[] = [];
+    for (const event of log) {
+      useRun.getState().receive([event]);
+      const summary = useRun.getState().summaries['launch'];
+      const shown = summary ? `${summary.wave} ${summary.tasksDone}/${summary.tasksTotal}` : '';
+      if (shown && seen.at(-1) !== shown) seen.push(shown);
+    }
+    const waves = [...new Set(seen.map((s) => s.split(' ').slice(0, 2).join(' ')))];
+    expect(waves).toEqual(['wave 1/3', 'wave 2/3', 'wave 3/3']);
+    const subtasks = log.filter((e) => e.type === 'task.assigned' && e.nodeId === 'launch').length;
+    expect(subtasks).toBe(7);
+    expect(seen.at(-1)).toBe('wave 3/3 7/7');
+    // Scrubbing back shows the wave of that moment.
+    const firstOfWave2 = log.findIndex((e) => e.type === 'task.assigned' && e.wave === 2);
+    useRun.getState().seek(firstOfWave2);
+    expect(useRun.getState().summaries['launch']!.wave).toBe('wave 1/3');
+    useRun.getState().seek(firstOfWave2 + 1);
+    expect(useRun.getState().summaries['launch']!.wave).toBe('wave 2/3');
   });
 });

@@ -9,6 +9,8 @@ export interface NodeSummary {
   tasksTotal: number;
   /** The supervisor's latest state and step. */
   phase: string;
+  /** A coordinator's current dependency wave, e.g. `wave 2/3` (the latest wave it assigned a subtask in). */
+  wave: string;
   /** The end of what its model is writing now. */
   streaming: string;
 }
@@ -26,6 +28,11 @@ export interface RunViewState {
   state: RunState;
   /** Per-node summaries of `state`, by node id; an unchanged node keeps its object. */
   summaries: Record<string, NodeSummary>;
+  /**
+   * Nodes drawn inside sub-flow groups: canvas id (`sub/greet`) -> the id the engine logs
+   * their latest attempt under (`sub/2/greet`: the sub-flow's task, then the inner node).
+   */
+  scoped: Record<string, string>;
   /** Replay position (number of events applied), or null to follow the end live. */
   cursor: number | null;
   error: string | null;
@@ -47,6 +54,35 @@ const nextFrame: (callback: () => void) => number =
   typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (callback) => setTimeout(callback, 16) as unknown as number;
 
 const EMPTY: Record<string, NodeSummary> = {};
+const NO_SCOPED: Record<string, string> = {};
+
+/**
+ * The canvas id of a node the engine logged inside a sub-flow, or undefined. A sub-flow's
+ * inner nodes log as `<its task>/<inner id>`, its task being `<node id>/<attempt>`: so ids
+ * alternate names and attempt numbers (`sub/1/inner/2/leaf` is drawn as `sub/inner/leaf`).
+ */
+export function canvasIdOfLogged(nodeId: string): string | undefined {
+  const parts = nodeId.split('/');
+  if (parts.length < 3 || parts.length % 2 === 0) return undefined;
+  const names: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    if (i % 2 === 0) names.push(parts[i]!);
+    else if (!/^\d+$/.test(parts[i]!)) return undefined; // a pattern's task, not a sub-flow drawn as a group
+  }
+  return names.join('/');
+}
+
+/** `previous` updated with logged ids in log order: a later attempt replaces an earlier one. */
+function scopedIds(logged: Iterable<string>, previous: Record<string, string>): Record<string, string> {
+  let next = previous;
+  for (const id of logged) {
+    const canvasId = canvasIdOfLogged(id);
+    if (canvasId === undefined || next[canvasId] === id) continue;
+    if (next === previous) next = { ...previous };
+    next[canvasId] = id;
+  }
+  return next;
+}
 
 /**
  * The run shown on the canvas. Socket batches are merged once per animation frame (applying
@@ -59,13 +95,14 @@ export const useRun = create<RunViewState>()((set, get) => ({
   eventCount: 0,
   state: createRunState(),
   summaries: EMPTY,
+  scoped: NO_SCOPED,
   cursor: null,
   error: null,
 
   open(runId) {
     if (get().runId === runId) return;
     get().close();
-    set({ runId, events: [], eventCount: 0, state: createRunState(), summaries: EMPTY, cursor: null, error: null });
+    set({ runId, events: [], eventCount: 0, state: createRunState(), summaries: EMPTY, scoped: NO_SCOPED, cursor: null, error: null });
     follower = followRun(runId, 0, enqueue, (message) => set({ error: message }));
   },
 
@@ -73,14 +110,14 @@ export const useRun = create<RunViewState>()((set, get) => ({
     follower?.stop();
     follower = undefined;
     pending = [];
-    set({ runId: null, events: [], eventCount: 0, state: createRunState(), summaries: EMPTY, cursor: null, error: null });
+    set({ runId: null, events: [], eventCount: 0, state: createRunState(), summaries: EMPTY, scoped: NO_SCOPED, cursor: null, error: null });
   },
 
   seek(count) {
     const { events, summaries } = get();
     const at = count === null || count >= events.length ? null : Math.max(0, count);
     const state = reduceRun(at === null ? events : events.slice(0, at));
-    set({ cursor: at, state, summaries: summarise(state, summaries) });
+    set({ cursor: at, state, summaries: summarise(state, summaries), scoped: scopedIds(Object.keys(state.nodes), NO_SCOPED) });
   },
 
   receive(events) {
@@ -110,7 +147,9 @@ export const useRun = create<RunViewState>()((set, get) => ({
     try {
       for (const event of events) applyRunEvent(next, event);
       const changed = touches.tasks || touches.supervision || touches.streams;
-      set({ eventCount: all.length, state: next, summaries: changed ? summarise(next, summaries) : summaries });
+      const inner: string[] = [];
+      for (const event of events) if (event.type === 'node.status' && event.nodeId.includes('/')) inner.push(event.nodeId);
+      set({ eventCount: all.length, state: next, summaries: changed ? summarise(next, summaries) : summaries, scoped: inner.length ? scopedIds(inner, get().scoped) : get().scoped });
     } catch (error) {
       set({ eventCount: all.length, error: error instanceof Error ? error.message : String(error) });
     }
@@ -155,22 +194,25 @@ export function summarise(state: RunState, previous: Record<string, NodeSummary>
   const draft = new Map<string, NodeSummary>();
   const of = (nodeId: string) => {
     let summary = draft.get(nodeId);
-    if (!summary) draft.set(nodeId, (summary = { tasksDone: 0, tasksTotal: 0, phase: '', streaming: '' }));
+    if (!summary) draft.set(nodeId, (summary = { tasksDone: 0, tasksTotal: 0, phase: '', streaming: '', wave: '' }));
     return summary;
   };
+  const waveAt = new Map<string, { wave: number; waves: number }>();
   for (const task of Object.values(state.tasks)) {
     // The node's own tasks: not those nested under another of its tasks.
     if (task.parentTaskId !== undefined && task.parentTaskId in state.tasks) continue;
     const summary = of(task.nodeId);
     summary.tasksTotal++;
     if (task.status !== 'running') summary.tasksDone++;
+    if (task.wave !== undefined && task.waves !== undefined && task.wave >= (waveAt.get(task.nodeId)?.wave ?? 0)) waveAt.set(task.nodeId, { wave: task.wave, waves: task.waves });
   }
+  for (const [nodeId, { wave, waves }] of waveAt) of(nodeId).wave = `wave ${wave}/${waves}`;
   for (const entry of state.supervision) of(entry.nodeId).phase = `${entry.state} · step ${entry.step}`;
   for (const stream of Object.values(state.streams)) of(stream.nodeId).streaming = stream.text.slice(-160);
   const result: Record<string, NodeSummary> = {};
   for (const [nodeId, summary] of draft) {
     const old = previous[nodeId];
-    result[nodeId] = old && old.tasksDone === summary.tasksDone && old.tasksTotal === summary.tasksTotal && old.phase === summary.phase && old.streaming === summary.streaming ? old : summary;
+    result[nodeId] = old && old.tasksDone === summary.tasksDone && old.tasksTotal === summary.tasksTotal && old.phase === summary.phase && old.streaming === summary.streaming && old.wave === summary.wave ? old : summary;
   }
   return result;
 }

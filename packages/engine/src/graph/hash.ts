@@ -11,8 +11,19 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/** sha-256 of the flow's canonical JSON, minus what does not change behaviour (positions). */
+/** sha-256 of the flow's canonical JSON, minus what does not change behaviour (positions, notes). */
 export function flowHash(flow: Flow): string {
-  const behaviour = { ...flow, nodes: flow.nodes.map(({ position: _position, ...node }) => node) };
-  return 'sha256:' + createHash('sha256').update(canonicalJson(behaviour)).digest('hex');
+  return 'sha256:' + createHash('sha256').update(canonicalJson(behaviourOf(flow))).digest('hex');
+}
+
+/**
+ * The flow without node positions and notes, also inside sub-flow nodes (drawn as groups on
+ * the canvas, so moving an inner node or writing a note there must not change the hash).
+ */
+function behaviourOf(flow: Flow): Omit<Flow, 'notes'> {
+  const { notes: _notes, ...rest } = flow;
+  return {
+    ...rest,
+    nodes: flow.nodes.map(({ position: _position, ...node }) => (node.kind === 'subflow' ? { ...node, config: { ...node.config, flow: behaviourOf(node.config.flow) } } : node)),
+  };
 }

@@ -25,6 +25,8 @@ export interface TaskSpec {
    * if it had started, without waiting for the child to wind down.
    */
   signal?: AbortSignal;
+  /** A coordinator's subtask: its dependency wave (1-based) and the plan's number of waves, logged on `task.assigned`. */
+  wave?: { index: number; of: number };
 }
 
 export type TaskResult =
@@ -76,7 +78,7 @@ export class TaskScope implements AttemptHost<RunningTask, unknown> {
     }
     try {
       const startedAt = parent.context.clock.now();
-      parent.emit({ type: 'task.assigned', taskId, nodeId: parent.nodeId, parentTaskId: parent.taskId, assignee: spec.assignee, input: spec.input });
+      parent.emit({ type: 'task.assigned', taskId, nodeId: parent.nodeId, parentTaskId: parent.taskId, assignee: spec.assignee, input: spec.input, ...(spec.wave ? { wave: spec.wave.index, waves: spec.wave.of } : {}) });
       const running: RunningTask = { spec, taskId, attempt: 0 };
       const result = await runAttempts(host, running, policyOf(spec), taskId, parent.nodeId);
       const finishedAt = parent.context.clock.now();

@@ -37,6 +37,9 @@ export interface TaskState {
   error?: RunError;
   /** Set when a policy skipped the task (`task.skipped`). */
   skipReason?: string;
+  /** A coordinator's subtask: its dependency wave (1-based) of `waves`. */
+  wave?: number;
+  waves?: number;
   assignedAt: number;
   finishedAt?: number;
 }
@@ -178,6 +181,8 @@ export function applyRunEvent(state: RunState, event: RunEvent, index = state.la
       const task: TaskState = { taskId: event.taskId, nodeId: event.nodeId, assignee: event.assignee, status: 'running', attempt: 1, assignedAt: event.ts };
       if (event.parentTaskId !== undefined) task.parentTaskId = event.parentTaskId;
       if (event.input !== undefined) task.input = event.input;
+      if (event.wave !== undefined) task.wave = event.wave;
+      if (event.waves !== undefined) task.waves = event.waves;
       state.tasks[event.taskId] = task;
       break;
     }

@@ -80,6 +80,9 @@ export const TaskAssignedEvent = z.object({
   /** Who runs it: a worker, an agent, a subagent, a skill instance. */
   assignee: z.string(),
   input: z.unknown().optional(),
+  /** A coordinator's subtask: the dependency wave it runs in (1-based) and how many waves the plan has. */
+  wave: z.number().int().min(1).optional(),
+  waves: z.number().int().min(1).optional(),
 });
 
 export const TaskSucceededEvent = z.object({

@@ -24,6 +24,12 @@ export function checkFlowGraph(flow: Flow, options: GraphCheckOptions = {}): Flo
     } else index.set(node.id, i);
   });
 
+  const noteIds = new Set<string>();
+  flow.notes?.forEach((note, i) => {
+    if (noteIds.has(note.id)) issues.push({ path: ['notes', i, 'id'], message: `duplicate note id "${note.id}"` });
+    noteIds.add(note.id);
+  });
+
   const incoming = new Map<string, number>();
   const outgoing = new Map<string, number[]>();
   const edgeIds = new Set<string>();

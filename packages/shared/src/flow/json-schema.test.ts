@@ -55,7 +55,7 @@ describe('flowJsonSchema', () => {
   });
 
   it('describes the top-level fields and refuses others, like the parser', () => {
-    expect(Object.keys(schema.properties!)).toEqual(['version', 'id', 'name', 'description', 'settings', 'nodes', 'edges']);
+    expect(Object.keys(schema.properties!)).toEqual(['version', 'id', 'name', 'description', 'settings', 'nodes', 'edges', 'notes']);
     expect(schema.properties!['version']).toMatchObject({ const: 1 });
     expect(schema.properties!['nodes']!.type).toBe('array');
     expect(schema.properties!['edges']!.type).toBe('array');
@@ -65,6 +65,14 @@ describe('flowJsonSchema', () => {
   it('requires what an author must write and leaves defaulted fields optional', () => {
     expect([...schema.required!].sort()).toEqual(['edges', 'id', 'name', 'nodes', 'version']);
     expect(schema.properties!['settings']!.required ?? []).not.toContain('concurrency');
+  });
+
+  it('describes notes: optional, each with an id, text and position, and nothing else', () => {
+    const notes = schema.properties!['notes']!;
+    expect(notes.type).toBe('array');
+    expect(notes.items!.required).toEqual(['id', 'text', 'position']);
+    expect(notes.items!.additionalProperties).toBe(false);
+    expect(Object.keys(notes.items!.properties!)).toEqual(['id', 'text', 'position', 'size', 'color']);
   });
 
   it('names the recursive node definition', () => {

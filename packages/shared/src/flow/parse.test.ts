@@ -95,6 +95,23 @@ describe('parseFlowText on valid flows', () => {
   });
 });
 
+describe('notes', () => {
+  const note = { id: 'why', text: 'Ask legal before changing the router', position: { x: 10, y: -20 } };
+
+  it('keeps notes as written; a flow without notes has no notes field', () => {
+    const flow = parsed(parseFlow({ ...minimalFlowDoc(), notes: [note, { ...note, id: 'size', size: { width: 240, height: 160 }, color: 'blue' }] }));
+    expect(flow.notes).toEqual([note, { ...note, id: 'size', size: { width: 240, height: 160 }, color: 'blue' }]);
+    expect(parsed(parseFlow(minimalFlowDoc()))).not.toHaveProperty('notes');
+  });
+
+  it('refuses a note without text, with an unknown colour, or sharing an id, saying where', () => {
+    const { text: _text, ...noText } = note;
+    expect(messages(parseFlow({ ...minimalFlowDoc(), notes: [noText] })).join('\n')).toMatch(/notes\[0\]\.text/);
+    expect(messages(parseFlow({ ...minimalFlowDoc(), notes: [{ ...note, color: 'mauve' }] })).join('\n')).toMatch(/notes\[0\]\.color/);
+    expect(messages(parseFlow({ ...minimalFlowDoc(), notes: [note, note] }))).toEqual(['flow.json: field notes[1].id: duplicate note id "why"']);
+  });
+});
+
 describe('parseFlow refuses invalid documents with located messages', () => {
   it('names the node and lists the kinds for an unknown node kind', () => {
     const result = parseFlow(flowDoc([{ id: 'in', kind: 'input' }, { id: 'x', kind: 'foo' } as never], [{ from: 'in', to: 'x' }]));

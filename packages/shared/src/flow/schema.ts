@@ -599,6 +599,22 @@ export const FlowSettings = z
   .strict();
 export type FlowSettings = z.infer<typeof FlowSettings>;
 
+/**
+ * A sticky note on the canvas: text for people, never run. Notes are not part of the flow's
+ * behaviour, so the engine leaves them out of the flow hash, like node positions.
+ */
+export const FlowNote = z
+  .object({
+    id: NodeId,
+    text: z.string().max(20_000),
+    position: Position,
+    size: z.object({ width: z.number().min(1).max(100_000), height: z.number().min(1).max(100_000) }).strict().optional(),
+    /** One of a few named colours the canvas offers; absent: the default (yellow). */
+    color: z.enum(['yellow', 'blue', 'green', 'pink', 'grey']).optional(),
+  })
+  .strict();
+export type FlowNote = z.infer<typeof FlowNote>;
+
 export const FlowV1 = z
   .object({
     version: z.literal(1),
@@ -608,6 +624,8 @@ export const FlowV1 = z
     settings: FlowSettings.default({ concurrency: 64, allowHosts: [] }),
     nodes: z.array(FlowNode).max(100_000),
     edges: z.array(FlowEdge).max(1_000_000),
+    /** Sticky notes on the canvas (optional: files without them stay valid). */
+    notes: z.array(FlowNote).max(10_000).optional(),
   })
   .strict();
 

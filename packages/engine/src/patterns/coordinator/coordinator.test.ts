@@ -68,6 +68,13 @@ describe('coordinator: waves, priorities and parallelism', () => {
     expect(result.status).toBe('succeeded');
     expect(output.waves).toEqual([['facts'], ['angle'], ['report']]);
     expect(assignedOrder(events)).toEqual(['facts', 'angle', 'report']);
+    // Each assignment says its wave of the plan's three, so a viewer can show "wave 2/3" live.
+    // (The subagents' own inner tasks carry no wave.)
+    expect(eventsOf(events, 'task.assigned').filter((e) => /^coord\/1\/subtask-[^/]+$/.test(e.taskId)).map((e) => [e.wave, e.waves])).toEqual([
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ]);
     const facts = { by: 'researcher', got: 'find facts' };
     const angle = { by: 'writer', got: { input: 'pick an angle', dependencies: { facts } } };
     expect(output.results).toEqual({

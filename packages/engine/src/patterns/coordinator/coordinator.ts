@@ -112,6 +112,7 @@ async function coordinate(node: CoordinatorNode, decomposition: PreparedDecompos
         child: subagent.child,
         input: subtaskInput(subtask, execution.input, records),
         pool: coordinatorPool,
+        wave: { index: wave, of: plan.waves.length },
         ...(grant.timeMs !== undefined ? { timeoutMs: grant.timeMs, signal: deadline!.signal } : {}),
       });
     } finally {
