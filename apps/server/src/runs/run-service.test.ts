@@ -75,6 +75,27 @@ describe('RunService', () => {
     expect(runs.events(run.id, 0, 1000)).toEqual(published);
   });
 
+  it('settles with exactly the row a re-read returns: succeeded, failed and cancelled runs', async () => {
+    flows.create(chain('ok', [1]));
+    flows.create({
+      version: 1,
+      id: 'boom',
+      name: 'boom',
+      nodes: [{ id: 'in', kind: 'input' }, { id: 'fail', kind: 'skill', config: { skill: 'error.throw', params: { message: 'no', code: 'broken' } } }, { id: 'out', kind: 'output' }],
+      edges: [{ from: 'in', to: 'fail' }, { from: 'fail', to: 'out' }],
+    });
+    flows.create(chain('slow', [200]));
+    const runs = service();
+    const ok = runs.start('ok', { input: { nested: { list: [1, 'two', null] } } });
+    const boom = runs.start('boom');
+    const slow = runs.start('slow');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    runs.cancel(slow.id);
+    const settled = await Promise.all([ok, boom, slow].map((run) => runs.settled(run.id)));
+    expect(settled.map((run) => run.status)).toEqual(['succeeded', 'failed', 'cancelled']);
+    for (const run of settled) expect(run).toEqual(runs.get(run.id));
+  });
+
   it('stops the runs of a batch that failed to commit, settles them, and writes nothing more of them', async () => {
     flows.create(chain('c', [30, 30, 30]));
     const runs = service();

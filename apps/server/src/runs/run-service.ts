@@ -3,7 +3,7 @@ import type { SandboxDriver } from '@loom/engine';
 import { checkFlowGraph, reduceRun, type RunError, type RunEvent, type RunState } from '@loom/shared';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { FlowRecord, FlowStore } from '../flows/store.js';
-import type { PendingEvent, RunFilter, RunRecord, RunStore } from './run-store.js';
+import { recordAfter, type PendingEvent, type RunFilter, type RunRecord, type RunStore } from './run-store.js';
 
 export interface RunServiceOptions {
   flows: FlowStore;
@@ -45,6 +45,8 @@ interface ActiveRun {
   controller: AbortController;
   /** Highest seq handed to the writer. */
   lastSeq: number;
+  /** Its row as last committed (kept in step by `flush`, so a start or an end needs no re-read). */
+  record: RunRecord;
   started: boolean;
   /** Set when a commit of its events failed: nothing more of it is written (the log would have a gap). */
   broken: boolean;
@@ -210,7 +212,7 @@ export class RunService {
     );
     let settle!: (run: RunRecord) => void;
     const settled = new Promise<RunRecord>((resolve) => (settle = resolve));
-    const run: ActiveRun = { id, pk, compiled, input, controller: new AbortController(), lastSeq: 0, started: false, broken: false, settled, settle };
+    const run: ActiveRun = { id, pk, compiled, input, controller: new AbortController(), lastSeq: 0, record, started: false, broken: false, settled, settle };
     if (lineage.parentRunId) run.parentRunId = lineage.parentRunId;
     if (lineage.reuse) run.reuse = lineage.reuse;
     this.active.set(id, run);
@@ -289,10 +291,12 @@ export class RunService {
     }
     for (const [runId, events] of byRun) {
       this.options.publish(runId, events);
+      const run = this.active.get(runId);
+      if (run) run.record = recordAfter(run.record, events);
       const started = events.some((e) => e.type === 'run.started');
       const finished = events[events.length - 1]!.type === 'run.finished';
       if (!started && !finished) continue;
-      const record = this.options.store.get(runId);
+      const record = run ? run.record : this.options.store.get(runId);
       if (started && finished) {
         // A short run starts and ends within one commit: watchers still see it running first.
         const { output: _output, error: _error, ...running } = record;
@@ -300,7 +304,7 @@ export class RunService {
       }
       this.options.runChanged?.(record);
       if (finished) {
-        this.active.get(runId)?.settle(record);
+        run?.settle(record);
         this.active.delete(runId);
       }
     }
