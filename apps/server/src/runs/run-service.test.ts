@@ -96,6 +96,31 @@ describe('RunService', () => {
     for (const run of settled) expect(run).toEqual(runs.get(run.id));
   });
 
+  it('commits within a long tick once the oldest pending event has waited 5 ms, not only at its end', async () => {
+    flows.create(chain('c', [50]));
+    const runs = service();
+    // Everything below runs in one macrotask (microtasks only): a flush by setImmediate cannot happen.
+    const microtasks = async () => {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    };
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const first = runs.start('c');
+    await microtasks();
+    busy(6);
+    const second = runs.start('c');
+    try {
+      await microtasks();
+      // The first run's pending events were committed (and published) without waiting for the tick to end.
+      expect(published.filter((e) => e.runId === first.id).map((e) => e.seq)[0]).toBe(1);
+      expect(runs.events(first.id, 0, 100).length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([runs.settled(first.id), runs.settled(second.id)]);
+    }
+  });
+
   it('stops the runs of a batch that failed to commit, settles them, and writes nothing more of them', async () => {
     flows.create(chain('c', [30, 30, 30]));
     const runs = service();

@@ -55,6 +55,12 @@ interface ActiveRun {
   settle: (run: RunRecord) => void;
 }
 
+/**
+ * Longest an event waits for its commit while other work keeps appending (ms). Below it, events
+ * of one tick share a transaction; the cap bounds their delay when a tick runs long.
+ */
+const MAX_BATCH_WAIT_MS = 5;
+
 const INTERRUPTED: RunError = {
   message: 'the server stopped while this run was in progress; resume it to continue from its last completed nodes',
   code: 'interrupted',
@@ -63,8 +69,9 @@ const INTERRUPTED: RunError = {
 /**
  * Runs flows in the server: starts, queues, cancels, resumes and forks them, and writes
  * their events. The engine's sink is synchronous; events collect in a batch committed in
- * one transaction per tick, and only after the commit are they published to sockets — so
- * a client never sees an event the database could lose.
+ * one transaction per tick (or sooner, once the oldest has waited MAX_BATCH_WAIT_MS), and only
+ * after the commit are they published to sockets — so a client never sees an event the
+ * database could lose.
  */
 export class RunService {
   private readonly active = new Map<string, ActiveRun>();
@@ -72,7 +79,10 @@ export class RunService {
   private running = 0;
   private batch: PendingEvent[] = [];
   private batchSince = 0;
+  /** performance.now() of the batch's oldest event. */
+  private batchStartedAt = 0;
   private flushScheduled = false;
+  private earlyFlushQueued = false;
   private closing = false;
   private readonly compiledByHash = new Map<string, CompiledFlow>();
 
@@ -250,17 +260,31 @@ export class RunService {
   private append(run: ActiveRun, event: RunEvent): void {
     if (this.closing || run.broken) return;
     run.lastSeq = event.seq;
-    if (this.batch.length === 0) this.batchSince = this.options.clock.now();
+    if (this.batch.length === 0) {
+      this.batchSince = this.options.clock.now();
+      this.batchStartedAt = performance.now();
+    }
     this.batch.push({ runPk: run.pk, event });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    } else if (!this.earlyFlushQueued && performance.now() - this.batchStartedAt >= MAX_BATCH_WAIT_MS) {
+      // The batch waits for the end of the event loop's current phase, which a burst of work
+      // (100 runs.start and run:join requests at once, a wave of 100 run steps) can make long:
+      // then commit what waited from within the phase, once the engine's current step is done.
+      this.earlyFlushQueued = true;
+      queueMicrotask(() => {
+        this.earlyFlushQueued = false;
+        this.flush();
+      });
     }
   }
 
   /** Commits the batch, then publishes it, run by run. */
   private flush(): void {
-    this.flushScheduled = false;
     if (this.batch.length === 0) return;
     const batch = this.batch;
     this.batch = [];
