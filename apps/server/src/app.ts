@@ -8,7 +8,7 @@ import { Server as SocketServer } from 'socket.io';
 import { systemClock, type Clock, type HttpClient, type LlmProvider } from '@loom/engine';
 import { FLOW_LIMITS } from '@loom/shared';
 import { loadSecretKey } from './credentials/crypto.js';
-import { startCheckpointer } from './db/checkpointer.js';
+import { startCheckpointer, type Checkpointer } from './db/checkpointer.js';
 import { openDatabase, type Db } from './db/open.js';
 import { REPO_ROOT, type ServerConfig } from './env.js';
 import { LiveHub, type ClientToServer, type ServerToClient } from './live/hub.js';
@@ -94,10 +94,6 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     options.mcpStdio ?? (sandbox.isolation === 'none' ? undefined : new SandboxStdioLauncher(sandbox instanceof WarmSandboxPool ? sandbox.unpooled : sandbox));
 
   const db = openDatabase(config.databaseFile);
-  const checkpointer =
-    config.databaseFile === ':memory:'
-      ? undefined
-      : startCheckpointer(db, config.databaseFile, { onError: (error) => logger.warn({ err: error }, 'WAL checkpoints are back on the main thread') });
   const hub = new LiveHub();
   let services!: Services;
   const metrics = new ServerMetrics(db, () => services.runs);
@@ -138,6 +134,18 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   const retentionTimer = setInterval(prune, HOUR_MS).unref();
 
   const http = createServer();
+  // WAL checkpoints move to a thread of their own a second after the server listens: booting
+  // that thread costs ~100 ms of CPU that a start-up should not wait for (SQLite checkpoints
+  // inside commits until then, as it always did).
+  let checkpointer: Checkpointer | undefined;
+  let checkpointerTimer: NodeJS.Timeout | undefined;
+  if (config.databaseFile !== ':memory:') {
+    http.once('listening', () => {
+      checkpointerTimer = setTimeout(() => {
+        checkpointer = startCheckpointer(db, config.databaseFile, { onError: (error) => logger.warn({ err: error }, 'WAL checkpoints are back on the main thread') });
+      }, 1_000).unref();
+    });
+  }
   // Read on every request by the Host check: asked of the socket once, when listening.
   let listeningPort: number | undefined;
   http.once('listening', () => (listeningPort = (http.address() as AddressInfo).port));
@@ -217,6 +225,7 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
         await new Promise<void>((done) => void io.close(() => done()));
         http.closeAllConnections();
         if (http.listening) await new Promise<void>((done) => http.close(() => done()));
+        clearTimeout(checkpointerTimer);
         await checkpointer?.close();
         db.$client.close();
       })()),

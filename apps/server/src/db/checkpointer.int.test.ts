@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCheckpointer } from './checkpointer.js';
+import { startServer } from '../test-support.js';
 import { openDatabase, type Db } from './open.js';
 
 let dir: string;
@@ -62,5 +63,20 @@ describe('startCheckpointer', () => {
     expect(String(errors[0])).toContain('WAL checkpoint thread');
     expect(autocheckpoint()).toBe(1000);
     await checkpointer.close();
+  });
+
+  it('is what a listening server uses, shortly after start-up', async () => {
+    const t = await startServer();
+    try {
+      const serverAutocheckpoint = () => t.server.db.$client.pragma('wal_autocheckpoint', { simple: true }) as number;
+      expect(serverAutocheckpoint()).toBe(1000); // not during start-up
+      const deadline = Date.now() + 10_000;
+      while (serverAutocheckpoint() !== 0) {
+        if (Date.now() > deadline) throw new Error('the server never handed checkpoints to the thread');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await t.close();
+    }
   });
 });
