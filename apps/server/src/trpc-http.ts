@@ -15,8 +15,8 @@ export interface TrpcHttpOptions<TRouter extends AnyTRPCRouter> {
  * every tRPC adapter calls). It differs from `@trpc/server/adapters/express` only in how bytes
  * move: the request body is read into one buffer (not a web stream fed chunk by chunk) and a
  * JSON answer is written with one `res.end` and a `content-length` (not piped through a web
- * WritableStream as a chunked response). On a no-op query that is ~0.1 ms of the ~0.3 ms the
- * adapter cost per request here; protocol, batching, errors and status codes are tRPC's.
+ * WritableStream as a chunked response): measured alone, ~45 µs less per POST on this machine
+ * and no chunked framing. Protocol, batching, errors and status codes are tRPC's.
  *
  * `path` is the procedure path (`runs.start`, or a batch `a,b`), the URL path after `/trpc/`.
  */
