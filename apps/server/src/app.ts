@@ -2,19 +2,20 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
 import { systemClock, type Clock, type HttpClient, type LlmProvider } from '@loom/engine';
 import { FLOW_LIMITS } from '@loom/shared';
 import { loadSecretKey } from './credentials/crypto.js';
+import { startCheckpointer, type Checkpointer } from './db/checkpointer.js';
 import { openDatabase, type Db } from './db/open.js';
 import { REPO_ROOT, type ServerConfig } from './env.js';
 import { LiveHub, type ClientToServer, type ServerToClient } from './live/hub.js';
 import { ServerMetrics } from './ops/metrics.js';
 import { pruneRunEvents } from './ops/retention.js';
 import { appRouter } from './router.js';
+import { createTrpcHttpHandler } from './trpc-http.js';
 import { checkListenPolicy, createAuth, createOriginPolicy, loginRoutes, normaliseOrigin, securityMiddleware, socketAllowRequest, socketAuthMiddleware } from './security/index.js';
 import { createServices, type Services } from './services.js';
 import { fallbackPage } from './web/fallback.js';
@@ -133,6 +134,18 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   const retentionTimer = setInterval(prune, HOUR_MS).unref();
 
   const http = createServer();
+  // WAL checkpoints move to a thread of their own a second after the server listens: booting
+  // that thread costs ~100 ms of CPU that a start-up should not wait for (SQLite checkpoints
+  // inside commits until then, as it always did).
+  let checkpointer: Checkpointer | undefined;
+  let checkpointerTimer: NodeJS.Timeout | undefined;
+  if (config.databaseFile !== ':memory:') {
+    http.once('listening', () => {
+      checkpointerTimer = setTimeout(() => {
+        checkpointer = startCheckpointer(db, config.databaseFile, { onError: (error) => logger.warn({ err: error }, 'WAL checkpoints are back on the main thread') });
+      }, 1_000).unref();
+    });
+  }
   // Read on every request by the Host check: asked of the socket once, when listening.
   let listeningPort: number | undefined;
   http.once('listening', () => (listeningPort = (http.address() as AddressInfo).port));
@@ -144,6 +157,17 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   app.disable('x-powered-by');
   app.use(allowListedCors(config.allowedOrigins));
   app.use(securityMiddleware({ policy, auth, port, isPublic: isShareRequest }));
+  const trpc = createTrpcHttpHandler({
+    router: appRouter,
+    createContext: () => ({ services }),
+    // An import carries a whole flow file; nothing else comes close.
+    maxBodySize: FLOW_LIMITS.maxBytes * 2 + 4096,
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'API error');
+    },
+  });
+  // First after the checks: the API is most of the traffic, and no other route starts with /trpc.
+  app.use('/trpc', (req, res) => void trpc(req, res, req.path.slice(req.path.lastIndexOf('/') + 1)));
   app.use(loginRoutes(auth));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, activeRuns: services.runs.activeRuns, queueDepth: services.runs.queueDepth });
@@ -152,18 +176,6 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.all('/mcp', mcpEndpoint({ catalog: savedFlowTools(services, { ...config.mcp, maxArgumentBytes: config.mcp.maxBodyBytes }), auth, maxBodyBytes: config.mcp.maxBodyBytes, logger }));
-  app.use(
-    '/trpc',
-    createExpressMiddleware({
-      router: appRouter,
-      createContext: () => ({ services }),
-      // An import carries a whole flow file; nothing else comes close.
-      maxBodySize: FLOW_LIMITS.maxBytes * 2 + 4096,
-      onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'API error');
-      },
-    }),
-  );
   const webDist = resolve(config.webDist);
   if (existsSync(join(webDist, 'index.html'))) {
     app.use(express.static(webDist, { index: 'index.html', maxAge: '1h', setHeaders: (res, path) => path.endsWith('index.html') && res.setHeader('cache-control', 'no-cache') }));
@@ -213,6 +225,8 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
         await new Promise<void>((done) => void io.close(() => done()));
         http.closeAllConnections();
         if (http.listening) await new Promise<void>((done) => http.close(() => done()));
+        clearTimeout(checkpointerTimer);
+        await checkpointer?.close();
         db.$client.close();
       })()),
   };

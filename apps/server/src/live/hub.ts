@@ -56,11 +56,21 @@ export class LiveHub {
 
   /** After a commit: the run's room gets the events. */
   publish(runId: string, events: RunEvent[]): void {
-    this.io?.to(roomOf(runId)).emit('run:events', { runId, events });
+    const room = roomOf(runId);
+    if (this.listened(room)) this.io!.to(room).emit('run:events', { runId, events });
   }
 
   runChanged(run: RunRecord): void {
-    this.io?.to(WATCHERS).emit('run:updated', run);
+    if (this.listened(WATCHERS)) this.io!.to(WATCHERS).emit('run:updated', run);
+  }
+
+  /**
+   * Whether a socket is in the room. socket.io encodes a packet before it looks for its
+   * receivers; most runs (API calls, MCP tools) have nobody watching. Joins are synchronous
+   * with the in-memory adapter, so a socket that joined in this tick is seen.
+   */
+  private listened(room: string): boolean {
+    return (this.io?.sockets.adapter.rooms.get(room)?.size ?? 0) > 0;
   }
 }
 

@@ -75,6 +75,52 @@ describe('RunService', () => {
     expect(runs.events(run.id, 0, 1000)).toEqual(published);
   });
 
+  it('settles with exactly the row a re-read returns: succeeded, failed and cancelled runs', async () => {
+    flows.create(chain('ok', [1]));
+    flows.create({
+      version: 1,
+      id: 'boom',
+      name: 'boom',
+      nodes: [{ id: 'in', kind: 'input' }, { id: 'fail', kind: 'skill', config: { skill: 'error.throw', params: { message: 'no', code: 'broken' } } }, { id: 'out', kind: 'output' }],
+      edges: [{ from: 'in', to: 'fail' }, { from: 'fail', to: 'out' }],
+    });
+    flows.create(chain('slow', [200]));
+    const runs = service();
+    const ok = runs.start('ok', { input: { nested: { list: [1, 'two', null] } } });
+    const boom = runs.start('boom');
+    const slow = runs.start('slow');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    runs.cancel(slow.id);
+    const settled = await Promise.all([ok, boom, slow].map((run) => runs.settled(run.id)));
+    expect(settled.map((run) => run.status)).toEqual(['succeeded', 'failed', 'cancelled']);
+    for (const run of settled) expect(run).toEqual(runs.get(run.id));
+  });
+
+  it('commits within a long tick once the oldest pending event has waited 5 ms, not only at its end', async () => {
+    flows.create(chain('c', [50]));
+    const runs = service();
+    // Everything below runs in one macrotask (microtasks only): a flush by setImmediate cannot happen.
+    const microtasks = async () => {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    };
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const first = runs.start('c');
+    await microtasks();
+    busy(6);
+    const second = runs.start('c');
+    try {
+      await microtasks();
+      // The first run's pending events were committed (and published) without waiting for the tick to end.
+      expect(published.filter((e) => e.runId === first.id).map((e) => e.seq)[0]).toBe(1);
+      expect(runs.events(first.id, 0, 100).length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([runs.settled(first.id), runs.settled(second.id)]);
+    }
+  });
+
   it('stops the runs of a batch that failed to commit, settles them, and writes nothing more of them', async () => {
     flows.create(chain('c', [30, 30, 30]));
     const runs = service();

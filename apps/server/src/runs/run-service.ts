@@ -3,7 +3,7 @@ import type { SandboxDriver } from '@loom/engine';
 import { checkFlowGraph, reduceRun, type RunError, type RunEvent, type RunState } from '@loom/shared';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { FlowRecord, FlowStore } from '../flows/store.js';
-import type { PendingEvent, RunFilter, RunRecord, RunStore } from './run-store.js';
+import { recordAfter, type PendingEvent, type RunFilter, type RunRecord, type RunStore } from './run-store.js';
 
 export interface RunServiceOptions {
   flows: FlowStore;
@@ -45,6 +45,8 @@ interface ActiveRun {
   controller: AbortController;
   /** Highest seq handed to the writer. */
   lastSeq: number;
+  /** Its row as last committed (kept in step by `flush`, so a start or an end needs no re-read). */
+  record: RunRecord;
   started: boolean;
   /** Set when a commit of its events failed: nothing more of it is written (the log would have a gap). */
   broken: boolean;
@@ -52,6 +54,12 @@ interface ActiveRun {
   settled: Promise<RunRecord>;
   settle: (run: RunRecord) => void;
 }
+
+/**
+ * Longest an event waits for its commit while other work keeps appending (ms). Below it, events
+ * of one tick share a transaction; the cap bounds their delay when a tick runs long.
+ */
+const MAX_BATCH_WAIT_MS = 5;
 
 const INTERRUPTED: RunError = {
   message: 'the server stopped while this run was in progress; resume it to continue from its last completed nodes',
@@ -61,8 +69,9 @@ const INTERRUPTED: RunError = {
 /**
  * Runs flows in the server: starts, queues, cancels, resumes and forks them, and writes
  * their events. The engine's sink is synchronous; events collect in a batch committed in
- * one transaction per tick, and only after the commit are they published to sockets — so
- * a client never sees an event the database could lose.
+ * one transaction per tick (or sooner, once the oldest has waited MAX_BATCH_WAIT_MS), and only
+ * after the commit are they published to sockets — so a client never sees an event the
+ * database could lose.
  */
 export class RunService {
   private readonly active = new Map<string, ActiveRun>();
@@ -70,7 +79,10 @@ export class RunService {
   private running = 0;
   private batch: PendingEvent[] = [];
   private batchSince = 0;
+  /** performance.now() of the batch's oldest event. */
+  private batchStartedAt = 0;
   private flushScheduled = false;
+  private earlyFlushQueued = false;
   private closing = false;
   private readonly compiledByHash = new Map<string, CompiledFlow>();
 
@@ -210,7 +222,7 @@ export class RunService {
     );
     let settle!: (run: RunRecord) => void;
     const settled = new Promise<RunRecord>((resolve) => (settle = resolve));
-    const run: ActiveRun = { id, pk, compiled, input, controller: new AbortController(), lastSeq: 0, started: false, broken: false, settled, settle };
+    const run: ActiveRun = { id, pk, compiled, input, controller: new AbortController(), lastSeq: 0, record, started: false, broken: false, settled, settle };
     if (lineage.parentRunId) run.parentRunId = lineage.parentRunId;
     if (lineage.reuse) run.reuse = lineage.reuse;
     this.active.set(id, run);
@@ -248,17 +260,31 @@ export class RunService {
   private append(run: ActiveRun, event: RunEvent): void {
     if (this.closing || run.broken) return;
     run.lastSeq = event.seq;
-    if (this.batch.length === 0) this.batchSince = this.options.clock.now();
+    if (this.batch.length === 0) {
+      this.batchSince = this.options.clock.now();
+      this.batchStartedAt = performance.now();
+    }
     this.batch.push({ runPk: run.pk, event });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    } else if (!this.earlyFlushQueued && performance.now() - this.batchStartedAt >= MAX_BATCH_WAIT_MS) {
+      // The batch waits for the end of the event loop's current phase, which a burst of work
+      // (100 runs.start and run:join requests at once, a wave of 100 run steps) can make long:
+      // then commit what waited from within the phase, once the engine's current step is done.
+      this.earlyFlushQueued = true;
+      queueMicrotask(() => {
+        this.earlyFlushQueued = false;
+        this.flush();
+      });
     }
   }
 
   /** Commits the batch, then publishes it, run by run. */
   private flush(): void {
-    this.flushScheduled = false;
     if (this.batch.length === 0) return;
     const batch = this.batch;
     this.batch = [];
@@ -289,10 +315,12 @@ export class RunService {
     }
     for (const [runId, events] of byRun) {
       this.options.publish(runId, events);
+      const run = this.active.get(runId);
+      if (run) run.record = recordAfter(run.record, events);
       const started = events.some((e) => e.type === 'run.started');
       const finished = events[events.length - 1]!.type === 'run.finished';
       if (!started && !finished) continue;
-      const record = this.options.store.get(runId);
+      const record = run ? run.record : this.options.store.get(runId);
       if (started && finished) {
         // A short run starts and ends within one commit: watchers still see it running first.
         const { output: _output, error: _error, ...running } = record;
@@ -300,7 +328,7 @@ export class RunService {
       }
       this.options.runChanged?.(record);
       if (finished) {
-        this.active.get(runId)?.settle(record);
+        run?.settle(record);
         this.active.delete(runId);
       }
     }

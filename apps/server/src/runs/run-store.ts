@@ -200,6 +200,30 @@ export class RunStore {
   }
 }
 
+/**
+ * The row a run has after `commit` wrote `events` (one run's, in seq order) over `record`:
+ * what a re-read would return, without the read. Mirrors the updates in `commit`.
+ */
+export function recordAfter(record: RunRecord, events: readonly RunEvent[]): RunRecord {
+  if (events.length === 0) return record;
+  const next: RunRecord = { ...record, lastSeq: events[events.length - 1]!.seq };
+  for (const event of events) {
+    if (event.type === 'run.started') {
+      next.status = 'running';
+      next.startedAt = event.ts;
+    } else if (event.type === 'run.finished') {
+      next.status = event.status;
+      next.finishedAt = event.ts;
+      // Through JSON, as the row stores them.
+      if (event.output === undefined) delete next.output;
+      else next.output = JSON.parse(JSON.stringify(event.output)) as unknown;
+      if (event.error === undefined) delete next.error;
+      else next.error = JSON.parse(JSON.stringify(event.error)) as RunError;
+    }
+  }
+  return next;
+}
+
 function toRecord(row: RunRow): RunRecord {
   const record: RunRecord = {
     id: row.id,
