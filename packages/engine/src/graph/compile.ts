@@ -36,6 +36,13 @@ export interface CompiledNode {
   continueOnError: boolean;
   /** Key of this node's value in the run output (output nodes). */
   outputKey: string;
+  /**
+   * Read on every node of every run, kept here so the run loop need not touch the node's
+   * definition or its retry policy (separate objects: at 10,000 nodes, cache misses).
+   */
+  isOutput: boolean;
+  /** One attempt, no timeout (see `AttemptPolicy.singleAttempt`). */
+  singleAttempt: boolean;
 }
 
 export interface CompiledEdge {
@@ -82,6 +89,8 @@ function compileAt(flow: Flow, skills: SkillRegistry, kinds: NodeKindRegistry, d
       timeoutMs: node.timeoutMs,
       continueOnError: node.onError === 'continue',
       outputKey: node.kind === 'output' ? (node.config.key ?? node.id) : node.id,
+      isOutput: node.kind === 'output',
+      singleAttempt: node.timeoutMs === undefined && (node.retry ?? NO_RETRY).maxAttempts <= 1,
     };
   });
 

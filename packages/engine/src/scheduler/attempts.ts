@@ -14,6 +14,8 @@ import { retryDelay } from './plan.js';
 export interface AttemptPolicy {
   retry: RetryPolicy;
   timeoutMs: number | undefined;
+  /** `timeoutMs === undefined && retry.maxAttempts <= 1`, when the caller has it at hand. */
+  singleAttempt?: boolean;
 }
 
 /** What the loop asks of whoever owns the attempts (a run for nodes, a task scope for tasks). */
@@ -82,7 +84,7 @@ export interface AttemptFollower<T, R> extends AttemptHost<T, R> {
  * waiting runs would each keep alive (and the garbage collector copy).
  */
 export function followAttempts<T, R>(host: AttemptFollower<T, R>, target: T, policy: AttemptPolicy, id: string, nodeId: string): void {
-  if (policy.timeoutMs !== undefined || policy.retry.maxAttempts > 1) {
+  if (!(policy.singleAttempt ?? (policy.timeoutMs === undefined && policy.retry.maxAttempts <= 1))) {
     void runAttempts(host, target, policy, id, nodeId).then(
       (result) => host.settled(target, result),
       (error: unknown) => host.loggingFailed(error),

@@ -147,7 +147,7 @@ export function applyOutcome(compiled: CompiledFlow, state: SchedulerState, inde
   if (outcome.kind === 'succeeded') {
     state.phase[index] = NodePhase.succeeded;
     // Only output nodes' values are read again (for the run's output); the log has the rest.
-    if (compiled.nodes[index]!.node.kind === 'output') state.output[index] = outcome.output;
+    if (compiled.nodes[index]!.isOutput) state.output[index] = outcome.output;
     ports = outcome.ports;
     value = outcome.output;
   } else {
