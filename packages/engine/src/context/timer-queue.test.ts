@@ -69,4 +69,20 @@ describe('TimerQueue', () => {
     await settle(60);
     expect(fired).toEqual(['after']);
   });
+
+  it('lets go of its Node timer once every sleep is removed, so a cancelled long sleep does not keep the process alive', () => {
+    const timeouts = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+    const before = timeouts();
+    const queue = new TimerQueue();
+    const fired: string[] = [];
+    const long = entry('long', fired);
+    const longer = entry('longer', fired);
+    queue.add(long, 3_600_000);
+    queue.add(longer, 7_200_000);
+    expect(timeouts()).toBe(before + 1);
+    queue.remove(long);
+    expect(timeouts()).toBe(before + 1);
+    queue.remove(longer);
+    expect(timeouts()).toBe(before);
+  });
 });

@@ -48,8 +48,9 @@ export class TimerQueue {
 
   /** Takes `entry` out before it fires (a cancelled sleep). Its list's Node timer may still fire, finding less. */
   remove(entry: QueuedTimer): void {
-    if (entry.dueAt < 0) return;
-    const list = this.lists.get(entry.dueAt);
+    const dueAt = entry.dueAt;
+    if (dueAt < 0) return;
+    const list = this.lists.get(dueAt);
     entry.dueAt = -1;
     if (!list) return;
     if (entry.timerPrev) entry.timerPrev.timerNext = entry.timerNext;
@@ -57,6 +58,16 @@ export class TimerQueue {
     if (entry.timerNext) entry.timerNext.timerPrev = entry.timerPrev;
     else list.tail = entry.timerPrev;
     entry.timerPrev = entry.timerNext = undefined;
+    if (list.head) return;
+    // Its due time stays in the heap and fires as nothing. With no sleep left at all, the
+    // Node timer goes too: a cancelled long sleep must not keep the process alive.
+    this.lists.delete(dueAt);
+    if (this.lists.size === 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.armedFor = Infinity;
+      this.heap.length = 0;
+    }
   }
 
   private arm(dueAt: number): void {
@@ -82,7 +93,7 @@ export class TimerQueue {
         entry = next;
       }
     }
-    // Lists emptied by removals still have their due time in the heap; they fire as nothing.
+    // Due times whose list was emptied by removals are still in the heap; they fire as nothing.
     if (this.heap.length > 0) this.arm(this.heap[0]!);
   }
 }
