@@ -76,6 +76,9 @@ function LoomNodeView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
       <div className="loom-node-kind">{KIND_LABEL[node.kind]}</div>
       <div className="loom-node-title">{node.name ?? node.id}</div>
       <div className="loom-node-summary">{summary(node)}</div>
+      {/* Always there, empty until the node runs: a row that appeared would resize the node,
+          and React Flow would measure it again and redraw its edges, on every status change. */}
+      {!status && <div className="loom-node-status" aria-hidden="true">{'\u00a0'}</div>}
       {status && (
         <div className="loom-node-status" data-testid={`node-status-${id}`}>
           <span className="badge">{statusLabel(status)}</span>
