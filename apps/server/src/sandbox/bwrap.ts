@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
-import { checkEnv, checkLabel, checkMounts, programFiles } from './host-files.js';
+import { resolveSandboxLimits, SandboxError, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
+import { checkSpawnSpec } from './host-files.js';
 import { LiveSandboxes, ManagedSandbox, type SandboxChild } from './managed.js';
 
 export interface BwrapOptions {
@@ -33,8 +32,6 @@ export class BwrapDriver implements SandboxDriver {
   private readonly bwrap: string;
   private readonly defaults: SandboxLimits;
   private readonly live = new LiveSandboxes('bwrap');
-  private readonly instance = randomBytes(3).toString('hex');
-  private counter = 0;
 
   constructor(options: BwrapOptions = {}) {
     this.bwrap = options.bwrap ?? '/usr/bin/bwrap';
@@ -48,12 +45,8 @@ export class BwrapDriver implements SandboxDriver {
   /** Starts a sandbox; a `warm` one waits, without wall clock or audit sink, for `ManagedSandbox.arm`. */
   start(spec: SandboxSpawnSpec, warm: boolean): ManagedSandbox {
     this.live.assertOpen();
-    const limits = resolveSandboxLimits(spec.limits, this.defaults);
-    const files = programFiles(spec.command);
-    const mounts = checkMounts(spec.mounts);
-    const env = checkEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', ...spec.env });
-    const id = `loom-${checkLabel(spec.label)}-${this.instance}-${++this.counter}`;
-    const audit = (record: SandboxAudit) => spec.onAudit?.(record);
+    const { limits, files, mounts, env, audit } = checkSpawnSpec(spec, this.defaults);
+    const id = this.live.nextId(spec.label);
 
     const groups = this.makeCgroups(id, limits);
     const args = [

@@ -1,11 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
-import { checkEnv, checkLabel, checkMounts, programFiles } from './host-files.js';
+import { resolveSandboxLimits, type SandboxCleanup, type SandboxDriver, type SandboxLimits, type SandboxProcess, type SandboxSpawnSpec } from '@loom/engine';
+import { checkSpawnSpec } from './host-files.js';
 import { LiveSandboxes, ManagedSandbox, type SandboxChild } from './managed.js';
 import { isStateFileOf, leftoverProcesses } from './verify.js';
 
@@ -46,9 +45,6 @@ export class GvisorDriver implements SandboxDriver {
   private readonly defaults: SandboxLimits;
   private readonly mountPoints = new Set<string>();
   private readonly live = new LiveSandboxes('gvisor');
-  private counter = 0;
-  /** Distinguishes this process's sandboxes from another server's sharing the machine. */
-  private readonly instance = randomBytes(3).toString('hex');
 
   constructor(options: GvisorOptions = {}) {
     this.runsc = options.runsc ?? '/usr/bin/runsc';
@@ -69,13 +65,9 @@ export class GvisorDriver implements SandboxDriver {
   /** Starts a sandbox; a `warm` one waits, without wall clock or audit sink, for `ManagedSandbox.arm`. */
   start(spec: SandboxSpawnSpec, warm: boolean): ManagedSandbox {
     this.live.assertOpen();
-    const limits = resolveSandboxLimits(spec.limits, this.defaults);
-    const files = programFiles(spec.command);
-    const mounts = checkMounts(spec.mounts);
-    const env = checkEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', ...spec.env });
-    const id = `loom-${checkLabel(spec.label)}-${this.instance}-${++this.counter}`;
+    const { limits, files, mounts, env, audit } = checkSpawnSpec(spec, this.defaults);
+    const id = this.live.nextId(spec.label);
     const bundle = join(this.stateDir, 'bundles', id);
-    const audit = (record: SandboxAudit) => spec.onAudit?.(record);
 
     for (const file of files) this.ensureMountPoint(file, false);
     for (const mount of mounts) this.ensureMountPoint(mount.target, statSync(mount.source).isDirectory());

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { SandboxError, type SandboxMount } from '@loom/engine';
+import { resolveSandboxLimits, SandboxError, type SandboxAudit, type SandboxLimits, type SandboxMount, type SandboxSpawnSpec } from '@loom/engine';
 
 const librariesByBinary = new Map<string, string[]>();
 
@@ -59,4 +59,25 @@ export function checkEnv(env: Readonly<Record<string, string>> | undefined): str
 export function checkLabel(label: string | undefined): string {
   const text = (label ?? 'run').replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 40);
   return text || 'run';
+}
+
+/** What every driver checks and derives from a spawn spec before it starts anything. */
+export interface CheckedSpawn {
+  limits: SandboxLimits;
+  /** The program and its libraries, to bind read-only. */
+  files: string[];
+  mounts: { source: string; target: string }[];
+  /** `NAME=value` pairs: the spec's, over a PATH and HOME of the sandbox's own. */
+  env: string[];
+  audit: (record: SandboxAudit) => void;
+}
+
+export function checkSpawnSpec(spec: SandboxSpawnSpec, defaults: SandboxLimits): CheckedSpawn {
+  return {
+    limits: resolveSandboxLimits(spec.limits, defaults),
+    files: programFiles(spec.command),
+    mounts: checkMounts(spec.mounts),
+    env: checkEnv({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', ...spec.env }),
+    audit: (record) => spec.onAudit?.(record),
+  };
 }

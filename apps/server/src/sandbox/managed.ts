@@ -1,6 +1,8 @@
 import type { ChildProcessByStdio } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { PassThrough, Writable as WritableStream } from 'node:stream';
+import { checkLabel } from './host-files.js';
 import { SandboxError, type SandboxAudit, type SandboxCleanup, type SandboxEndReason, type SandboxExit, type SandboxLimits, type SandboxProcess } from '@loom/engine';
 
 export type SandboxChild = ChildProcessByStdio<Writable, Readable, Readable>;
@@ -217,8 +219,16 @@ export class ManagedSandbox implements SandboxProcess {
 export class LiveSandboxes {
   private readonly live = new Set<ManagedSandbox>();
   private closed = false;
+  /** Distinguishes this process's sandboxes from another server's sharing the machine. */
+  private readonly instance = randomBytes(3).toString('hex');
+  private counter = 0;
 
   constructor(private readonly driverName: string) {}
+
+  /** A new sandbox's id: `loom-<label>-<instance>-<n>`, unique on this machine. */
+  nextId(label: string | undefined): string {
+    return `loom-${checkLabel(label)}-${this.instance}-${++this.counter}`;
+  }
 
   /** Throws when the driver was closed. */
   assertOpen(): void {
