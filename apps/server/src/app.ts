@@ -94,12 +94,13 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
     options.mcpStdio ?? (sandbox.isolation === 'none' ? undefined : new SandboxStdioLauncher(sandbox instanceof WarmSandboxPool ? sandbox.unpooled : sandbox));
 
   const db = openDatabase(config.databaseFile);
-  const hub = new LiveHub();
   let services!: Services;
   const metrics = new ServerMetrics(db, () => services.runs);
+  const clock = options.clock ?? systemClock;
+  const hub = new LiveHub((oldestEventTs) => metrics.liveSent(clock.now() - oldestEventTs));
   services = createServices({
     db,
-    clock: options.clock ?? systemClock,
+    clock,
     secretKey: key,
     templatesDir: options.templatesDir ?? join(REPO_ROOT, 'examples'),
     maxConcurrentRuns: config.maxConcurrentRuns,
@@ -189,6 +190,8 @@ export async function createLoomServer(options: LoomServerOptions): Promise<Loom
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', path: req.path });
   });
+  // Before any request's own work: events waiting too long for their commit go first.
+  http.on('request', () => services.runs.commitIfDue());
   http.on('request', app);
 
   const io = new SocketServer<ClientToServer, ServerToClient>(http, {

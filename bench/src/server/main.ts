@@ -8,7 +8,7 @@ import { evaluateServerTargets, formatServerReport } from './report.js';
 import { measureConcurrentRuns, measureLiveLatency, measureLongRun, measureStartup, measureTrivialRuns } from './workloads.js';
 
 /**
- * `pnpm bench:server [--quick] [--strict] [--cpu-prof]` (tsx --expose-gc bench/src/server/main.ts)
+ * `pnpm bench:server [--quick] [--strict] [--cpu-prof] [--only=S3,S5]` (tsx --expose-gc bench/src/server/main.ts)
  *
  * The server benchmark: each measurement starts its own Loom server process (`node dist/main.js`
  * in apps/server, as `pnpm start` does) on a fresh temp database and talks to it over
@@ -16,6 +16,8 @@ import { measureConcurrentRuns, measureLiveLatency, measureLongRun, measureStart
  * Prints a table and writes bench/results/server-latest.json (--quick: server-quick.json).
  *
  * --cpu-prof: every Loom server process writes a V8 CPU profile to bench/results/profiles/.
+ * --only=S3,S5: only those measurements (S1 and S2 are one); the report goes to
+ * server-only.json, so a partial run never replaces the full figures.
  *
  * Exits non-zero when a measurement fails (a run does not succeed with the expected output,
  * a socket misses events). Missed targets are printed, and fail the process only with --strict.
@@ -28,27 +30,34 @@ const args = process.argv.slice(2).filter((a) => a !== '--');
 const quick = args.includes('--quick');
 const strict = args.includes('--strict');
 const cpuProf = args.includes('--cpu-prof');
-const unknown = args.filter((a) => !['--quick', '--strict', '--cpu-prof'].includes(a));
-if (unknown.length > 0) {
-  console.error(`unknown option(s): ${unknown.join(' ')}\nusage: pnpm bench:server [--quick] [--strict] [--cpu-prof]`);
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const MEASUREMENTS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] as const;
+const only = onlyArg === undefined ? undefined : new Set(onlyArg.slice('--only='.length).toUpperCase().split(','));
+const unknown = args.filter((a) => !['--quick', '--strict', '--cpu-prof', onlyArg].includes(a));
+const badOnly = only ? [...only].filter((m) => !(MEASUREMENTS as readonly string[]).includes(m)) : [];
+if (unknown.length > 0 || badOnly.length > 0 || only?.size === 0) {
+  const what = unknown.length > 0 ? `unknown option(s): ${unknown.join(' ')}` : `--only: expected some of ${MEASUREMENTS.join(',')}, got "${onlyArg}"`;
+  console.error(`${what}\nusage: pnpm bench:server [--quick] [--strict] [--cpu-prof] [--only=S3,S5]`);
   process.exit(2);
 }
+/** Whether a measurement runs (all of them unless --only names some). */
+const selected = (...names: string[]) => only === undefined || names.some((n) => only.has(n));
 const profilesDir = join(resultsDir, 'profiles');
 if (cpuProf) profileServersInto(profilesDir);
 
 const plan = quick
   ? {
       startup: { starts: 2, warmUp: false, idleMs: 2_000 },
-      trivialRun: { runs: 50, warmUp: 10 },
+      trivialRun: { runs: 50, warmUp: 300 },
       concurrentRuns: { runs: 100, pairs: 4, repetitions: 2 },
-      liveLatency: { runs: 100, nodes: 20, delayMs: 5, rounds: 1, warmUpRuns: 10 },
+      liveLatency: { runs: 100, nodes: 20, delayMs: 5, rounds: 1, warmUpRounds: 1 },
       longRun: { nodes: 10_000, repetitions: 1 },
     }
   : {
       startup: { starts: 5, warmUp: true, idleMs: 2_000 },
-      trivialRun: { runs: 300, warmUp: 30 },
+      trivialRun: { runs: 300, warmUp: 1_000 },
       concurrentRuns: { runs: 100, pairs: 4, repetitions: 3 },
-      liveLatency: { runs: 100, nodes: 20, delayMs: 5, rounds: 3, warmUpRuns: 20 },
+      liveLatency: { runs: 100, nodes: 20, delayMs: 5, rounds: 3, warmUpRounds: 3 },
       longRun: { nodes: 10_000, repetitions: 3 },
     };
 
@@ -80,11 +89,11 @@ async function main(): Promise<number> {
   };
 
   await buildServer();
-  await step('S1 start-up, S2 idle RSS', ['startup', 'idleRss'], () => measureStartup(plan.startup));
-  await step('S3 trivial runs, one after another', ['trivialRun'], () => measureTrivialRuns(plan.trivialRun));
-  await step('S4 100 concurrent 10-node runs', ['concurrentRuns'], () => measureConcurrentRuns(plan.concurrentRuns));
-  await step('S5 commit-to-socket latency, 100 concurrent runs', ['liveLatency'], () => measureLiveLatency(plan.liveLatency));
-  await step('S6 one 10,000-node run', ['longRun'], () => measureLongRun(plan.longRun));
+  if (selected('S1', 'S2')) await step('S1 start-up, S2 idle RSS', ['startup', 'idleRss'], () => measureStartup(plan.startup));
+  if (selected('S3')) await step('S3 trivial runs, one after another', ['trivialRun'], () => measureTrivialRuns(plan.trivialRun));
+  if (selected('S4')) await step('S4 100 concurrent 10-node runs', ['concurrentRuns'], () => measureConcurrentRuns(plan.concurrentRuns));
+  if (selected('S5')) await step('S5 commit-to-socket latency, 100 concurrent runs', ['liveLatency'], () => measureLiveLatency(plan.liveLatency));
+  if (selected('S6')) await step('S6 one 10,000-node run', ['longRun'], () => measureLongRun(plan.longRun));
 
   const targets = evaluateServerTargets(results);
   const report = {
@@ -107,7 +116,7 @@ async function main(): Promise<number> {
 
   console.log(`\n${formatServerReport(results, targets)}\n`);
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, quick ? 'server-quick.json' : failures.length > 0 ? 'server-partial.json' : 'server-latest.json');
+  const file = join(resultsDir, only ? 'server-only.json' : quick ? 'server-quick.json' : failures.length > 0 ? 'server-partial.json' : 'server-latest.json');
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`wrote ${relative(repoRoot, file)} (${report.durationSec} s)`);
   if (cpuProf) console.log(`server CPU profiles in ${relative(repoRoot, profilesDir)}/loom-bench-server-<measurement>-*/ (summarise: npx tsx bench/src/prof-top.ts <file>)`);

@@ -32,6 +32,15 @@ export function parseHistogram(text: string, name: string): Histogram | undefine
   return { buckets, sum, count };
 }
 
+/** The value of the unlabelled counter or gauge `name`, or undefined when /metrics has none. */
+export function parseValue(text: string, name: string): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = LINE.exec(line);
+    if (match && match[1] === name && match[2] === undefined) return Number(match[3]);
+  }
+  return undefined;
+}
+
 /** What `after` recorded since `before` (both from the same server). */
 export function histogramDelta(after: Histogram, before: Histogram | undefined): Histogram {
   if (!before) return after;

@@ -55,14 +55,16 @@ export function formatServerReport(results: Record<string, Json>, targets: Targe
   else if (s5) {
     const append = s5.server?.loom_event_append_seconds;
     const delay = s5.server?.loom_event_commit_delay_seconds;
+    const sent = s5.server?.loom_live_send_delay_seconds;
     rows.push([
       'S5 commit-to-socket (p99)',
       `${fmt(s5.p99Ms, 1)} ms`,
       '-',
       '-',
-      `p50 ${fmt(s5.p50Ms, 1)} ms, max ${fmt(s5.maxMs, 1)} ms over ${fmt(s5.liveEvents, 0)} live events; ${fmt(s5.eventsPerSec, 0)} events/s; round ${fmt(s5.roundWallMs, 0)} ms (delays ${fmt(s5.delaysPerRunMs, 0)} ms), CPU server ${fmt(s5.serverCpuMs, 0)} / client ${fmt(s5.clientCpuMs, 0)} ms` +
+      `p50 ${fmt(s5.p50Ms, 1)} ms, max ${fmt(s5.maxMs, 1)} ms over ${fmt(s5.liveEvents, 0)} live events (during the starts and joins: p99 ${fmt(s5.burstP99Ms, 1)} ms; after: ${fmt(s5.steadyP99Ms, 1)} ms); ${fmt(s5.eventsPerSec, 0)} events/s; round ${fmt(s5.roundWallMs, 0)} ms (delays ${fmt(s5.delaysPerRunMs, 0)} ms), ${fmt(s5.messagesPerRound, 0)} messages, CPU server ${fmt(s5.serverCpuMs, 0)} / client ${fmt(s5.clientCpuMs, 0)} ms, client loop delay p99 ${fmt(s5.clientLoopDelayP99Ms, 1)} ms` +
         (append ? `; server commit mean ${fmt(append.mean, 3)} ms (p99 <= ${fmt(append.p99AtMost, 1)})` : '') +
-        (delay ? `, event-to-commit mean ${fmt(delay.mean, 2)} ms (p99 <= ${fmt(delay.p99AtMost, 1)})` : ''),
+        (delay ? `, event-to-commit mean ${fmt(delay.mean, 2)} ms (p99 <= ${fmt(delay.p99AtMost, 1)})` : '') +
+        (sent ? `, event-to-send mean ${fmt(sent.mean, 2)} ms (p99 <= ${fmt(sent.p99AtMost, 1)})` : ''),
     ]);
   }
   if (s6?.error) failed('S6 long run', s6);

@@ -3,7 +3,7 @@ import { runFlow } from '@loom/engine';
 import { BENCH_INPUT, compile, expectedEvents } from '../flows.js';
 import { benchContext, CountingSink } from '../sinks.js';
 import { delayChain, transformChain, trivialFlow } from './flows.js';
-import { bucketQuantile, histogramDelta, parseHistogram, summarise } from './prom.js';
+import { bucketQuantile, histogramDelta, parseHistogram, parseValue, summarise } from './prom.js';
 import { evaluateServerTargets } from './report.js';
 
 // Keeps the server benchmark honest: the flows it saves are valid and compute what the
@@ -71,6 +71,12 @@ describe('/metrics histograms', () => {
     expect(bucketQuantile(h, 0.99)).toBe(0.005);
     expect(bucketQuantile(h, 1)).toBe(Infinity);
     expect(summarise(h, 'ms', 1000)).toEqual({ count: 100, mean: 0.8, p50AtMost: 1, p99AtMost: 5, unit: 'ms' });
+  });
+
+  it('reads an unlabelled counter, not a labelled series of the same name', () => {
+    const text = 'loom_live_messages_total{x="1"} 7\nloom_live_messages_total 42\n';
+    expect(parseValue(text, 'loom_live_messages_total')).toBe(42);
+    expect(parseValue(text, 'loom_missing')).toBeUndefined();
   });
 
   it('subtracts an earlier reading', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { runFlow } from '@loom/engine';
 import { BENCH_INPUT, compile, expectedEvents } from '../flows.js';
 import { gc, median, percentile, progress, round, sleep } from '../measure.js';
@@ -7,7 +8,7 @@ import { SqliteEventSink, tempEventDb } from '../sqlite-sink.js';
 import { connectSocket, createFlow, expectSucceeded, joinRun, metricsText, startRun, systemInfo, type LiveSocket, type RunEvent, type RunRecord } from './api.js';
 import { delayChain, noopChain, transformChain, trivialFlow } from './flows.js';
 import { processCpuMs, rssMb, startServer, tempServerDir, type StartedServer } from './process.js';
-import { histogramDelta, parseHistogram, summarise, type Histogram, type HistogramSummary } from './prom.js';
+import { histogramDelta, parseHistogram, parseValue, summarise, type Histogram, type HistogramSummary } from './prom.js';
 
 /**
  * The server benchmark's measurements (S1..S6). Each starts its own server process on a
@@ -199,8 +200,9 @@ export async function measureTrivialRuns(params: { runs: number; warmUp: number 
     // Alternating: a run, then the baseline round trip, so both see the same machine.
     for (let i = 0; i < params.runs; i++) await once(runTimes, infoTimes);
     const result = {
-      description: 'sequential runs.start({ wait: true }) of input -> output over HTTP (POST /trpc/runs.start); baseline: GET /trpc/system.info on the same server, alternated',
+      description: `sequential runs.start({ wait: true }) of input -> output over HTTP (POST /trpc/runs.start), after ${params.warmUp} unrecorded ones (V8 optimises the server's code: a server that has been serving a while); baseline: GET /trpc/system.info on the same server, alternated`,
       runs: params.runs,
+      warmUp: params.warmUp,
       p50Ms: ms(median(runTimes), 3),
       p99Ms: ms(percentile(runTimes, 99), 3),
       baselineP50Ms: ms(median(infoTimes), 3),
@@ -287,107 +289,185 @@ interface Watched {
   done: Promise<void>;
 }
 
-export async function measureLiveLatency(params: { runs: number; nodes: number; delayMs: number; rounds: number; warmUpRuns: number }) {
-  return withServer('live', async ({ url, serverPid }) => {
-    const doc = delayChain(params.nodes, params.delayMs);
-    const flow = await createFlow(url, doc);
-    const sockets: LiveSocket[] = await Promise.all(Array.from({ length: params.runs }, () => connectSocket(url)));
-    const watched = new Map<string, Watched>();
-    const eventsOf = (batch: { runId: string; events: RunEvent[] }) => {
-      const at = Date.now();
-      const w = watched.get(batch.runId);
-      if (!w) return;
-      for (const e of batch.events) {
-        w.seqs.push(e.seq);
-        w.ts.push(e.ts);
-        w.at.push(at);
-        if (e.type === 'run.finished') w.finished();
-      }
-    };
-    for (const socket of sockets) socket.on('run:events', eventsOf);
+interface LiveParams {
+  runs: number;
+  nodes: number;
+  delayMs: number;
+  rounds: number;
+  /** Unrecorded rounds first: a server that has been serving a while (its code optimised by V8), as S1 covers a fresh one. */
+  warmUpRounds: number;
+}
 
-    /** One round: every socket starts a run (no wait), joins it from seq 0, and follows it to run.finished. */
-    const round1 = async (count: number) => {
-      const t0 = performance.now();
-      const outcomes = await Promise.all(
-        sockets.slice(0, count).map(async (socket) => {
-          const run: RunRecord = await startRun(url, flow.id, BENCH_INPUT, false);
-          let finished!: () => void;
-          const w: Watched = { seqs: [], ts: [], at: [], finished: () => finished(), done: new Promise<void>((r) => (finished = r)) };
-          watched.set(run.id, w);
-          const ack = await joinRun(socket, run.id, 0);
-          let timer: NodeJS.Timeout | undefined;
-          const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`run ${run.id}: no run.finished on its socket within 60 s`)), 60_000);
-          });
-          await Promise.race([w.done, timeout]).finally(() => clearTimeout(timer));
-          socket.emit('run:leave', { runId: run.id });
-          watched.delete(run.id);
-          return { run, ack, w };
-        }),
-      );
-      const wall = performance.now() - t0;
-      let events = 0;
-      const latencies: number[] = [];
-      for (const { run, ack, w } of outcomes) {
-        const last = w.seqs.length ? Math.max(...w.seqs) : 0;
-        const unique = new Set(w.seqs).size;
-        // Catch-up and live together must be the whole log, once each: no gap, no duplicate.
-        if (unique !== last || w.seqs.length !== last) throw new Error(`run ${run.id}: received ${w.seqs.length} events (${unique} distinct), last seq ${last}`);
-        if (last !== expectedEvents(params.nodes + 2)) throw new Error(`run ${run.id}: ${last} events, expected ${expectedEvents(params.nodes + 2)}`);
-        events += last;
-        for (let i = 0; i < w.seqs.length; i++) if (w.seqs[i]! > ack.lastSeq) latencies.push(w.at[i]! - w.ts[i]!);
-      }
-      return { wall, events, latencies };
-    };
+/** What one server's measured rounds add up to. */
+interface LiveTotals {
+  latencies: number[];
+  burstLatencies: number[];
+  steadyLatencies: number[];
+  events: number;
+  wall: number;
+  serverCpu: number;
+  clientCpu: number;
+}
 
-    try {
-      await round1(Math.min(params.warmUpRuns, params.runs));
-      const before = parseMetrics(await metricsText(url));
-      const latencies: number[] = [];
-      let events = 0;
-      let wall = 0;
-      let serverCpu = 0;
-      let clientCpu = 0;
-      for (let r = 0; r < params.rounds; r++) {
-        gc();
-        const { value: one, serverCpuMs, clientCpuMs } = await withCpu(serverPid, () => round1(params.runs));
-        latencies.push(...one.latencies);
-        events += one.events;
-        wall += one.wall;
-        serverCpu += serverCpuMs;
-        clientCpu += clientCpuMs;
+/**
+ * One server's S5 set-up: the flow saved and one socket per concurrent run. `round` starts
+ * `count` runs at once, each joined (afterSeq 0) by its socket right after `runs.start`
+ * answers, follows them to `run.finished`, and checks each socket got the whole log once.
+ */
+async function openLiveBench(server: StartedServer, params: LiveParams) {
+  const { url } = server;
+  const flow = await createFlow(url, delayChain(params.nodes, params.delayMs));
+  const sockets: LiveSocket[] = await Promise.all(Array.from({ length: params.runs }, () => connectSocket(url)));
+  const watched = new Map<string, Watched>();
+  const eventsOf = (batch: { runId: string; events: RunEvent[] }) => {
+    const at = Date.now();
+    const w = watched.get(batch.runId);
+    if (!w) return;
+    for (const e of batch.events) {
+      w.seqs.push(e.seq);
+      w.ts.push(e.ts);
+      w.at.push(at);
+      if (e.type === 'run.finished') w.finished();
+    }
+  };
+  for (const socket of sockets) socket.on('run:events', eventsOf);
+
+  const round = async (count: number) => {
+    const t0 = performance.now();
+    let joinsPending = count;
+    /** When the last run:join was answered (Date.now()): before it, the server was still taking starts and joins. */
+    let allJoinedAt = Infinity;
+    const outcomes = await Promise.all(
+      sockets.slice(0, count).map(async (socket) => {
+        const run: RunRecord = await startRun(url, flow.id, BENCH_INPUT, false);
+        let finished!: () => void;
+        const w: Watched = { seqs: [], ts: [], at: [], finished: () => finished(), done: new Promise<void>((r) => (finished = r)) };
+        watched.set(run.id, w);
+        const ack = await joinRun(socket, run.id, 0);
+        if (--joinsPending === 0) allJoinedAt = Date.now();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`run ${run.id}: no run.finished on its socket within 60 s`)), 60_000);
+        });
+        await Promise.race([w.done, timeout]).finally(() => clearTimeout(timer));
+        socket.emit('run:leave', { runId: run.id });
+        watched.delete(run.id);
+        return { run, ack, w };
+      }),
+    );
+    const wall = performance.now() - t0;
+    let events = 0;
+    const latencies: number[] = [];
+    const burstLatencies: number[] = [];
+    const steadyLatencies: number[] = [];
+    for (const { run, ack, w } of outcomes) {
+      const last = w.seqs.length ? Math.max(...w.seqs) : 0;
+      const unique = new Set(w.seqs).size;
+      // Catch-up and live together must be the whole log, once each: no gap, no duplicate.
+      if (unique !== last || w.seqs.length !== last) throw new Error(`run ${run.id}: received ${w.seqs.length} events (${unique} distinct), last seq ${last}`);
+      if (last !== expectedEvents(params.nodes + 2)) throw new Error(`run ${run.id}: ${last} events, expected ${expectedEvents(params.nodes + 2)}`);
+      events += last;
+      for (let i = 0; i < w.seqs.length; i++) {
+        if (w.seqs[i]! <= ack.lastSeq) continue;
+        const latency = w.at[i]! - w.ts[i]!;
+        latencies.push(latency);
+        (w.ts[i]! < allJoinedAt ? burstLatencies : steadyLatencies).push(latency);
       }
-      const after = parseMetrics(await metricsText(url));
-      const server: Record<string, HistogramSummary | null> = {};
+    }
+    return { wall, events, latencies, burstLatencies, steadyLatencies };
+  };
+
+  /** How late this (client) process's event loop ran during the measured rounds: a busy client receives late. */
+  const clientLoopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const totals: LiveTotals = { latencies: [], burstLatencies: [], steadyLatencies: [], events: 0, wall: 0, serverCpu: 0, clientCpu: 0 };
+  let before: Record<string, Histogram | undefined> = {};
+  let messagesBefore = 0;
+  return {
+    warmUp: async () => {
+      for (let r = 0; r < params.warmUpRounds; r++) await round(params.runs);
+      const text = await metricsText(url);
+      before = parseMetrics(text);
+      messagesBefore = parseValue(text, 'loom_live_messages_total') ?? 0;
+    },
+    measure: async () => {
+      gc();
+      clientLoopDelay.enable();
+      const { value: one, serverCpuMs, clientCpuMs } = await withCpu(server.serverPid, () => round(params.runs)).finally(() => clientLoopDelay.disable());
+      totals.latencies.push(...one.latencies);
+      totals.burstLatencies.push(...one.burstLatencies);
+      totals.steadyLatencies.push(...one.steadyLatencies);
+      totals.events += one.events;
+      totals.wall += one.wall;
+      totals.serverCpu += serverCpuMs;
+      totals.clientCpu += clientCpuMs;
+    },
+    /** The measured rounds summed up, with the server's own histograms over them. */
+    summary: async () => {
+      const text = await metricsText(url);
+      const after = parseMetrics(text);
+      const histograms: Record<string, HistogramSummary | null> = {};
       for (const [name, { unit, scale }] of Object.entries(HISTOGRAMS)) {
         const h = after[name];
-        server[name] = h ? summarise(histogramDelta(h, before[name]), unit, scale) : null;
+        histograms[name] = h ? summarise(histogramDelta(h, before[name]), unit, scale) : null;
       }
-      const result = {
-        description: `${params.runs} concurrent runs of input -> ${params.nodes} delay(${params.delayMs} ms) -> output, each followed by its own socket.io client (WebSocket) that joins (run:join, afterSeq 0) right after runs.start; latency = arrival (Date.now()) - event.ts, live events only (seq > the join ack's lastSeq)`,
-        runs: params.runs,
-        rounds: params.rounds,
-        eventsPerRun: expectedEvents(params.nodes + 2),
+      const { latencies, burstLatencies, steadyLatencies, events, wall } = totals;
+      return {
         liveEvents: latencies.length,
         catchUpEvents: events - latencies.length,
         p50Ms: ms(median(latencies), 1),
         p99Ms: ms(percentile(latencies, 99), 1),
         maxMs: ms(percentile(latencies, 100), 1),
+        /** Live events made while the server was still answering the round's starts and joins, and their p99. */
+        burstEvents: burstLatencies.length,
+        burstP99Ms: burstLatencies.length ? ms(percentile(burstLatencies, 99), 1) : null,
+        /** The other live events (made once every run of the round was joined): p99. */
+        steadyP99Ms: steadyLatencies.length ? ms(percentile(steadyLatencies, 99), 1) : null,
         eventsPerSec: Math.round(events / (wall / 1000)),
         /** Wall of a round (start of the first run to the last run.finished received), beside one run's delays alone. */
         roundWallMs: ms(wall / params.rounds, 1),
-        delaysPerRunMs: params.nodes * params.delayMs,
+        /** run:events messages the server sent to the rooms per round (live; catch-ups not counted). */
+        messagesPerRound: Math.round(((parseValue(text, 'loom_live_messages_total') ?? NaN) - messagesBefore) / params.rounds),
+        /** This process's event-loop delay during the measured rounds (p99, max), ms: part of every latency above. */
+        clientLoopDelayP99Ms: ms(clientLoopDelay.percentile(99) / 1e6, 1),
+        clientLoopDelayMaxMs: ms(clientLoopDelay.max / 1e6, 1),
         /** CPU of the server process and of this client process per round, ms. */
-        serverCpuMs: ms(serverCpu / params.rounds, 0),
-        clientCpuMs: ms(clientCpu / params.rounds, 0),
+        serverCpuMs: ms(totals.serverCpu / params.rounds, 0),
+        clientCpuMs: ms(totals.clientCpu / params.rounds, 0),
         /** Server-side histograms over the measured rounds (bucket bounds: "p99 at most"). */
-        server,
+        server: histograms,
       };
-      progress(`S5 live latency: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.liveEvents} live events; ${result.eventsPerSec} events/s`);
+    },
+    close: () => {
+      for (const socket of sockets) socket.close();
+    },
+  };
+}
+
+/** S5: `rounds` measured rounds after `warmUpRounds` unrecorded ones, on one server. */
+export async function measureLiveLatency(params: LiveParams) {
+  return withServer('live', async (server) => {
+    const bench = await openLiveBench(server, params);
+    try {
+      await bench.warmUp();
+      for (let r = 0; r < params.rounds; r++) await bench.measure();
+      const summary = await bench.summary();
+      const result = {
+        description: `${params.runs} concurrent runs of input -> ${params.nodes} delay(${params.delayMs} ms) -> output, each followed by its own socket.io client (WebSocket) that joins (run:join, afterSeq 0) right after runs.start; latency = arrival (Date.now()) - event.ts, live events only (seq > the join ack's lastSeq); after ${params.warmUpRounds} unrecorded rounds`,
+        runs: params.runs,
+        rounds: params.rounds,
+        warmUpRounds: params.warmUpRounds,
+        eventsPerRun: expectedEvents(params.nodes + 2),
+        delaysPerRunMs: params.nodes * params.delayMs,
+        ...summary,
+      };
+      const sent = summary.server['loom_live_send_delay_seconds'];
+      progress(
+        `S5 live latency: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.liveEvents} live events (made during the starts and joins: p99 ${result.burstP99Ms} ms; after: ${result.steadyP99Ms} ms); ` +
+          `server: event to send p99 <= ${sent?.p99AtMost ?? '?'} ms, ${result.serverCpuMs} ms CPU per round; client loop delay p99 ${result.clientLoopDelayP99Ms} ms`,
+      );
       return result;
     } finally {
-      for (const socket of sockets) socket.close();
+      bench.close();
     }
   });
 }
@@ -396,6 +476,7 @@ const HISTOGRAMS: Record<string, { unit: string; scale: number }> = {
   loom_event_append_seconds: { unit: 'ms', scale: 1000 },
   loom_event_commit_delay_seconds: { unit: 'ms', scale: 1000 },
   loom_event_batch_size: { unit: 'events', scale: 1 },
+  loom_live_send_delay_seconds: { unit: 'ms', scale: 1000 },
 };
 
 function parseMetrics(text: string): Record<string, Histogram | undefined> {

@@ -36,9 +36,17 @@ const WATCHERS = 'runs';
 export class LiveHub {
   private io: SocketServer<ClientToServer, ServerToClient> | undefined;
 
+  /** @param onSend told of each live message as it goes to its room: the engine time of its oldest event. */
+  constructor(private readonly onSend?: (oldestEventTs: number) => void) {}
+
   attach(io: SocketServer<ClientToServer, ServerToClient>, runs: RunService): void {
     this.io = io;
     io.on('connection', (socket) => {
+      // Before the message's own work (a join reads and sends a catch-up): events waiting too long for their commit go first.
+      socket.use((_packet, next) => {
+        runs.commitIfDue();
+        next();
+      });
       socket.on('run:join', (request, ack) => {
         const answer = typeof ack === 'function' ? ack : () => undefined;
         const parsed = JoinRequest.safeParse(request);
@@ -57,7 +65,9 @@ export class LiveHub {
   /** After a commit: the run's room gets the events. */
   publish(runId: string, events: RunEvent[]): void {
     const room = roomOf(runId);
-    if (this.listened(room)) this.io!.to(room).emit('run:events', { runId, events });
+    if (!this.listened(room)) return;
+    this.io!.to(room).emit('run:events', { runId, events });
+    this.onSend?.(events[0]!.ts);
   }
 
   runChanged(run: RunRecord): void {

@@ -175,6 +175,26 @@ describe('run:join', () => {
   });
 });
 
+describe('live metrics', () => {
+  it('counts the live messages sent to rooms (not catch-ups, not unwatched runs) and how old their events were', async () => {
+    t = await startServer();
+    await t.api.flows.create.mutate({ definition: delayChainFlow('chain', 10, 5) });
+    const run = await t.api.runs.start.mutate({ flowId: 'chain', input: {} });
+    const socket = await socketFor(t);
+    const collector = new EventCollector(socket);
+    const ack = await joinRun(socket, run.id, 0);
+    await collector.finished(run.id);
+    await t.api.runs.start.mutate({ flowId: 'chain', input: {}, wait: true });
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const value = (series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1));
+    const catchUp = ack.ok && ack.lastSeq > 0 ? 1 : 0;
+    expect(collector.batches - catchUp).toBeGreaterThan(5);
+    expect(value('loom_live_messages_total')).toBe(collector.batches - catchUp);
+    expect(value('loom_live_send_delay_seconds_count')).toBe(collector.batches - catchUp);
+    expect(value('loom_live_send_delay_seconds_sum')).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe('runs:watch', () => {
   it('sends run:updated rows as a run is queued, starts and succeeds', async () => {
     t = await startServer();

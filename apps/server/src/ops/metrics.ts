@@ -22,6 +22,8 @@ export class ServerMetrics {
   private readonly tokens: Counter<'direction'>;
   private readonly orchestration: Gauge<'flow' | 'node' | 'metric'>;
   readonly commitFailures: Counter;
+  private readonly liveMessages: Counter;
+  private readonly liveDelay: Histogram;
 
   constructor(db: Db, runs: () => RunService) {
     const registers = [this.registry];
@@ -39,6 +41,13 @@ export class ServerMetrics {
     });
     new Gauge({ name: 'loom_run_queue_depth', help: 'Runs waiting for a free run slot', registers, collect() { this.set(runs().queueDepth); } });
     new Gauge({ name: 'loom_runs_active', help: 'Runs executing now', registers, collect() { this.set(runs().activeRuns); } });
+    this.liveMessages = new Counter({ name: 'loom_live_messages_total', help: 'run:events messages sent to run rooms (live events, one per run per commit; catch-ups not counted)', registers });
+    this.liveDelay = new Histogram({
+      name: 'loom_live_send_delay_seconds',
+      help: 'From the oldest event of a live message being written by the engine to the message being sent to its room',
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
+      registers,
+    });
     this.runsFinished = new Counter({ name: 'loom_runs_finished_total', help: 'Runs finished since start, by status', labelNames: ['status'], registers });
     this.nodeDuration = new Histogram({
       name: 'loom_node_duration_seconds',
@@ -65,6 +74,12 @@ export class ServerMetrics {
     this.appendSeconds.observe(stats.ms / 1000);
     this.batchSize.observe(stats.events);
     this.batchWait.observe(stats.oldestWaitMs / 1000);
+  }
+
+  /** A live message went to a run's room, `delayMs` after its oldest event was written. */
+  liveSent(delayMs: number): void {
+    this.liveMessages.inc();
+    this.liveDelay.observe(delayMs / 1000);
   }
 
   /** Folds one run's committed events into the metrics. */

@@ -34,9 +34,10 @@ let store: FlakyStore;
 let published: RunEvent[];
 let failures: string[][];
 
-function service(maxConcurrentRuns = 10): RunService {
+function service(maxConcurrentRuns = 10, maxBatchWaitMs?: number): RunService {
   let n = 0;
   return new RunService({
+    ...(maxBatchWaitMs !== undefined ? { maxBatchWaitMs } : {}),
     flows,
     store,
     clock: systemClock,
@@ -118,6 +119,30 @@ describe('RunService', () => {
       expect(runs.events(first.id, 0, 100).length).toBeGreaterThan(0);
     } finally {
       await Promise.all([runs.settled(first.id), runs.settled(second.id)]);
+    }
+  });
+
+  it('commitIfDue commits waiting events once the oldest has waited maxBatchWaitMs, and not before', async () => {
+    flows.create(chain('c', [50]));
+    const runs = service(10, 100);
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    // All in one macrotask: the batch's own flush (setImmediate) cannot run in between.
+    const run = runs.start('c');
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    try {
+      expect(runs.events(run.id, 0, 100)).toEqual([]);
+      runs.commitIfDue();
+      expect(runs.events(run.id, 0, 100)).toEqual([]);
+      busy(101);
+      runs.commitIfDue();
+      const committed = runs.events(run.id, 0, 100);
+      expect(committed.length).toBeGreaterThan(0);
+      expect(published.filter((e) => e.runId === run.id)).toEqual(committed);
+    } finally {
+      await runs.settled(run.id);
     }
   });
 

@@ -20,6 +20,8 @@ export interface RunServiceOptions {
   sandbox?: SandboxDriver;
   /** Runs executing at once; more wait in a queue, in order. */
   maxConcurrentRuns: number;
+  /** Longest an event waits for its commit while other work keeps the loop busy (MAX_BATCH_WAIT_MS by default). */
+  maxBatchWaitMs?: number;
   /** Called after each commit with the committed events of one run, in seq order. */
   publish: (runId: string, events: RunEvent[]) => void;
   /** Called when a run's row changed status (queued, running, finished). */
@@ -69,7 +71,7 @@ const INTERRUPTED: RunError = {
 /**
  * Runs flows in the server: starts, queues, cancels, resumes and forks them, and writes
  * their events. The engine's sink is synchronous; events collect in a batch committed in
- * one transaction per tick (or sooner, once the oldest has waited MAX_BATCH_WAIT_MS), and only
+ * one transaction per tick (or sooner, once the oldest has waited `maxBatchWaitMs`), and only
  * after the commit are they published to sockets — so a client never sees an event the
  * database could lose.
  */
@@ -86,7 +88,11 @@ export class RunService {
   private closing = false;
   private readonly compiledByHash = new Map<string, CompiledFlow>();
 
-  constructor(private readonly options: RunServiceOptions) {}
+  private readonly maxBatchWaitMs: number;
+
+  constructor(private readonly options: RunServiceOptions) {
+    this.maxBatchWaitMs = options.maxBatchWaitMs ?? MAX_BATCH_WAIT_MS;
+  }
 
   /** Runs a flow's current (or given) version. Rejects an invalid flow or input before creating anything. */
   start(flowId: string, { version, input = {} }: StartOptions = {}): RunRecord {
@@ -271,7 +277,7 @@ export class RunService {
         this.flushScheduled = false;
         this.flush();
       });
-    } else if (!this.earlyFlushQueued && performance.now() - this.batchStartedAt >= MAX_BATCH_WAIT_MS) {
+    } else if (!this.earlyFlushQueued && performance.now() - this.batchStartedAt >= this.maxBatchWaitMs) {
       // The batch waits for the end of the event loop's current phase, which a burst of work
       // (100 runs.start and run:join requests at once, a wave of 100 run steps) can make long:
       // then commit what waited from within the phase, once the engine's current step is done.
@@ -281,6 +287,16 @@ export class RunService {
         this.flush();
       });
     }
+  }
+
+  /**
+   * Commits (and publishes) the waiting events once the oldest has waited MAX_BATCH_WAIT_MS.
+   * The server calls it as each HTTP request and socket message arrives: a batch is otherwise
+   * committed after the event loop's I/O phase, which a burst (100 starts and joins at once)
+   * makes long, and the events timers made before it would wait for every request in it.
+   */
+  commitIfDue(): void {
+    if (this.batch.length > 0 && performance.now() - this.batchStartedAt >= this.maxBatchWaitMs) this.flush();
   }
 
   /** Commits the batch, then publishes it, run by run. */
