@@ -48,7 +48,7 @@ export function formatServerReport(results: Record<string, Json>, targets: Targe
   if (s2?.error) failed('S2 idle RSS', s2);
   else if (s2) rows.push(['S2 idle RSS', `${fmt(s2.serverRssMb, 1)} MB`, `${fmt(s2.baselineRssMb, 1)} MB`, `+${fmt(s2.overBaselineMb, 1)} MB`, `after ${fmt(s2.idleMs / 1000, 1)} s idle`]);
   if (s3?.error) failed('S3 trivial run', s3);
-  else if (s3) rows.push(['S3 trivial run (p50)', `${fmt(s3.p50Ms, 3)} ms`, `${fmt(s3.baselineP50Ms, 3)} ms`, `${fmt(s3.ratio)}x`, `${s3.runs} sequential; p99 ${fmt(s3.p99Ms, 2)} / system.info ${fmt(s3.baselineP99Ms, 2)} ms`]);
+  else if (s3) rows.push(['S3 trivial run (p50)', `${fmt(s3.p50Ms, 3)} ms`, `${fmt(s3.baselineP50Ms, 3)} ms`, `${fmt(s3.ratio)}x`, `${s3.runs} sequential after ${fmt(s3.warmUp, 0)}; p99 ${fmt(s3.p99Ms, 2)} / system.info ${fmt(s3.baselineP99Ms, 2)} ms; a fresh server's first ${s3.firstRuns} runs: p50 ${fmt(s3.firstRunsP50Ms, 2)} ms`]);
   if (s4?.error) failed('S4 concurrent runs', s4);
   else if (s4) rows.push([`S4 ${s4.runs} concurrent runs`, `${fmt(s4.wallMs, 1)} ms`, `${fmt(s4.baselineWallMs, 1)} ms`, `${fmt(s4.ratio)}x`, `${s4.nodesPerRun} nodes each, median of ${s4.repetitions}; per run p50 ${fmt(s4.runP50Ms, 1)} / p99 ${fmt(s4.runP99Ms, 1)} ms; CPU server ${fmt(s4.serverCpuMs, 0)} / client ${fmt(s4.clientCpuMs, 0)} ms`]);
   if (s5?.error) failed('S5 live latency', s5);
