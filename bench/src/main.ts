@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineInfo, RESULT_PREFIX, round, runMain } from './measure.js';
+import { startReport, RESULT_PREFIX, round, runMain } from './measure.js';
 import { evaluateTargets, formatReport } from './report.js';
 
 /**
@@ -126,9 +126,7 @@ function runChild(job: Job): Promise<ChildOutcome> {
 }
 
 async function main(): Promise<number> {
-  const startedAt = new Date();
-  const t0 = performance.now();
-  const loadStart = loadavg()[0]!;
+  const reportStart = startReport();
   console.log(`loom bench${quick ? ' --quick' : ''}: ${selected.length} workload process(es), node ${process.version}, ${cpus().length} cpu(s)\n`);
   const workloads: Record<string, Record<string, unknown>> = {};
   const failures: { workload: string; label: string; error: string }[] = [];
@@ -155,10 +153,7 @@ async function main(): Promise<number> {
 
   const targets = evaluateTargets(workloads);
   const report = {
-    machine: machineInfo(loadStart),
-    date: startedAt.toISOString(),
-    quick,
-    durationSec: round((performance.now() - t0) / 1000, 1),
+    ...reportStart.header(quick),
     ...(only ? { only } : {}),
     notes: [
       'Times are wall-clock ms; engine and raw baseline of a workload run in the same child process, baseline first, with a GC between phases.',

@@ -35,6 +35,20 @@ export function percentile(values: ArrayLike<number>, p: number): number {
 }
 
 /** The machine a result file was measured on; `loadStart` is the 1-minute load average when the bench began. */
+/**
+ * Call when a benchmark starts; `header(quick)` then gives what every report opens with: the
+ * machine (with its load at the start and now), the start date, the mode and the duration.
+ */
+export function startReport() {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const loadStart = loadavg()[0]!;
+  return {
+    loadStart,
+    header: (quick: boolean) => ({ machine: machineInfo(loadStart), date: startedAt.toISOString(), quick, durationSec: round((performance.now() - t0) / 1000, 1) }),
+  };
+}
+
 export function machineInfo(loadStart: number) {
   return {
     node: process.version,

@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BwrapDriver, bwrapAvailable, GvisorDriver, gvisorAvailable, WarmSandboxPool } from '@loom/server';
-import { machineInfo, round, runMain, sleep } from '../measure.js';
+import { startReport, round, runMain, sleep } from '../measure.js';
 import { concurrent, runnerSpec, sequential, timedCall, timedEcho, timedNativeCall } from './workloads.js';
 
 /**
@@ -66,10 +66,8 @@ async function measureDriver(name: string, make: () => GvisorDriver | BwrapDrive
 }
 
 async function main(): Promise<number> {
-  const startedAt = new Date();
-  const t0 = performance.now();
-  const loadStart = loadavg()[0]!;
-  console.log(`loom sandbox bench${quick ? ' --quick' : ''}: node ${process.version}, ${cpus().length} cpu(s), load ${round(loadStart, 2)}\n`);
+  const reportStart = startReport();
+  console.log(`loom sandbox bench${quick ? ' --quick' : ''}: node ${process.version}, ${cpus().length} cpu(s), load ${round(reportStart.loadStart, 2)}\n`);
   const results: Record<string, Json> = {};
   const skipped: Record<string, string> = {};
 
@@ -91,10 +89,7 @@ async function main(): Promise<number> {
   ].map((t) => ({ ...t, pass: t.valueMs === undefined ? null : t.valueMs <= t.limitMs }));
 
   const report = {
-    machine: machineInfo(loadStart),
-    date: startedAt.toISOString(),
-    quick,
-    durationSec: round((performance.now() - t0) / 1000, 1),
+    ...reportStart.header(quick),
     plan,
     notes: [
       'Times in ms (performance.now). Each call runs the code skill\'s JavaScript runner (node -e, --max-old-space-size) with the default limits (256 MB, 1 CPU, 1024 pids, 64 MB scratch).',

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gcAvailable, machineInfo, round, runMain } from '../measure.js';
+import { gcAvailable, startReport, round, runMain } from '../measure.js';
 import { profileServersInto, repoRoot, buildServer } from './process.js';
 import { evaluateServerTargets, formatServerReport } from './report.js';
 import { measureConcurrentRuns, measureLiveLatency, measureLongRun, measureStartup, measureTrivialRuns } from './workloads.js';
@@ -64,9 +64,7 @@ const plan = quick
 type Json = Record<string, unknown>;
 
 async function main(): Promise<number> {
-  const startedAt = new Date();
-  const t0 = performance.now();
-  const loadStart = loadavg()[0]!;
+  const reportStart = startReport();
   console.log(`loom server bench${quick ? ' --quick' : ''}: node ${process.version}, ${cpus().length} cpu(s)${gcAvailable() ? '' : ' (no --expose-gc: phases are not separated by GC)'}\n`);
   const results: Record<string, Json> = {};
   const failures: { measurement: string; error: string }[] = [];
@@ -97,10 +95,7 @@ async function main(): Promise<number> {
 
   const targets = evaluateServerTargets(results);
   const report = {
-    machine: machineInfo(loadStart),
-    date: startedAt.toISOString(),
-    quick,
-    durationSec: round((performance.now() - t0) / 1000, 1),
+    ...reportStart.header(quick),
     plan,
     notes: [
       'Each measurement runs its own server process (node dist/main.js in apps/server, the bundle npm start runs, PORT=0, HOST=127.0.0.1, LOG_LEVEL=info, fresh temp database); the client is this process.',
