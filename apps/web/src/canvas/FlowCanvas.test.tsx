@@ -137,7 +137,7 @@ describe('FlowCanvas: groups and notes', () => {
     );
     expect(screen.getByTestId('node-sub').dataset['status']).toBe('failed');
     expect(screen.getByTestId('node-sub/greet').dataset['status']).toBe('failed');
-    expect(screen.getByTestId('group-failed-sub').textContent).toBe('failed at greet');
+    expect(screen.getByTestId('group-failed-sub').textContent).toBe(' at greet');
     fireEvent.click(screen.getByTestId('group-failed-link-sub/greet'));
     expect(useEditor.getState().nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['sub/greet']);
   });

@@ -18,7 +18,10 @@ function NoteView({ id, data, selected, width, height, parentId }: NodeProps<Not
     if (draft !== null) useEditor.getState().updateNote(id, { text: draft });
     setDraft(null);
   };
-  const size = width !== undefined && height !== undefined ? { width: '100%', height: '100%' } : NOTE_SIZE;
+  // React Flow passes the measured size (or the one a resize set), 0 before it measured: the note
+  // is drawn at it, at the default size until measured. (A 100% size shrank it to its text once
+  // measured: its node box has no size of its own until someone resizes it.)
+  const size = { width: width || NOTE_SIZE.width, height: height || NOTE_SIZE.height };
   // A sub-flow's note is named after its group (`sub/why`), a top-level one by its own id.
   const testId = scopedId(parentId, note.id);
   return (

@@ -74,9 +74,24 @@ function SubflowGroupView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           <div className="loom-node-title">{node.name ?? node.id}</div>
         </div>
       </div>
-      <div className="loom-group-status" data-testid={`node-status-${id}`}>
+      <div className="loom-group-status" data-testid={`node-status-${id}`} title={status?.error?.message}>
         {status && <span className="badge">{statusLabel(status)}</span>}
         {status && status.attempt > 1 && <span> attempt {status.attempt}</span>}
+        {failedInner && (
+          // In the status row: a line of its own would fall under the inner nodes (drawn over the group).
+          <span className="loom-group-failed nodrag" data-testid={`group-failed-${id}`}>
+            {status?.status === 'failed' ? ' at ' : ' · failed: '}
+            {failedInner.split('\n').map((child, i) => (
+              <span key={child}>
+                {i > 0 && ', '}
+                {/* Selects the inner node (opening the group when folded); not the group, as a click on it would. */}
+                <button className="link" onClick={(e) => (e.stopPropagation(), useEditor.getState().showNode(child))} title={`Select ${child}`} data-testid={`group-failed-link-${child}`}>
+                  {child.slice(id.length + 1)}
+                </button>
+              </span>
+            ))}
+          </span>
+        )}
         {progress ? (
           <span data-testid={`group-progress-${id}`}> {progress}</span>
         ) : (
@@ -87,21 +102,8 @@ function SubflowGroupView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           </span>
         )}
       </div>
-      {failedInner && (
-        <div className="loom-group-failed nodrag" data-testid={`group-failed-${id}`}>
-          failed at{' '}
-          {failedInner.split('\n').map((child, i) => (
-            <span key={child}>
-              {i > 0 && ', '}
-              {/* Selects the inner node (opening the group when folded); not the group, as a click on it would. */}
-              <button className="link" onClick={(e) => (e.stopPropagation(), useEditor.getState().showNode(child))} title={`Select ${child}`} data-testid={`group-failed-link-${child}`}>
-                {child.slice(id.length + 1)}
-              </button>
-            </span>
-          ))}
-        </div>
-      )}
-      {status?.error && (
+      {/* Open, the line would fall under the inner nodes: the status row's tooltip and the run panel say it. */}
+      {status?.error && data.collapsed && (
         <div className="loom-node-error" title={status.error.message}>
           {status.error.message}
         </div>
