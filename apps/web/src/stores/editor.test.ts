@@ -353,6 +353,11 @@ describe('editor store: notes in groups', () => {
     drag('sub/note:note', { x: 700, y: 70 });
     expect(editor().nodes.find((n) => n.id === 'sub/note:note')!.position).toEqual({ x: 700, y: 70 });
     expect(editor().nodes.find((n) => n.id === 'sub')!.width).toBeGreaterThanOrEqual(700 + NOTE_SIZE.width + GROUP_PADDING);
+    // Resized past the frame's bottom: the group grows too.
+    editor().onNodesChange([{ type: 'dimensions', id: 'sub/note:note', dimensions: { width: 200, height: 400 }, resizing: false, setAttributes: true }]);
+    expect(editor().nodes.find((n) => n.id === 'sub')!.height).toBeGreaterThanOrEqual(70 + 400 + GROUP_PADDING);
+    expect(innerFlow(editor().document()).notes![0]!.size).toEqual({ width: 200, height: 400 });
+    editor().undo();
     // Out again: positions are relative to the group, so (-600, 500) inside is (-400, 500) on the canvas.
     drag('sub/note:note', { x: -600, y: 500 });
     expect(editor().nodes.find((n) => n.id === 'note:note')).toMatchObject({ position: { x: -400, y: 500 } });

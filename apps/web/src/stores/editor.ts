@@ -150,6 +150,8 @@ export const useEditor = create<EditorState>()((set, get) => {
       if (!edits) return set({ nodes: next });
       // A note dropped after a drag belongs to the open group it now lies in (or the top).
       for (const c of changes) if (c.type === 'position' && c.dragging === false && c.id.includes(NOTE_PREFIX)) next = moveNoteToWhereItLies(next, c.id);
+      // A group's note resized past its frame: the group grows to hold it (as it does for inner nodes).
+      for (const c of changes) if (c.type === 'dimensions' && c.resizing === false && c.id.includes(NOTE_PREFIX)) next = growGroups(next, next.find((n) => n.id === c.id)?.parentId);
       const removed = withDescendants(next, new Set(changes.filter((c) => c.type === 'remove').map((c) => c.id)));
       commit({ nodes: removed.size ? next.filter((n) => !removed.has(n.id)) : next, edges: removed.size ? edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) : edges });
     },
