@@ -43,6 +43,7 @@ const flow: Flow = {
             { id: 'greet', kind: 'skill', config: { skill: 'template', params: { template: 'Hi' } } },
           ],
           edges: [{ from: 'in', to: 'greet' }],
+          notes: [{ id: 'how', text: 'Says hi', position: { x: 300, y: 160 } }],
         },
       },
     },
@@ -51,7 +52,7 @@ const flow: Flow = {
 };
 
 const base = { v: 1 as const, runId: 'r' };
-const status = (seq: number, nodeId: string, s: 'running' | 'succeeded'): RunEvent => ({ ...base, seq, ts: seq, type: 'node.status', nodeId, status: s, attempt: 1 });
+const status = (seq: number, nodeId: string, s: 'running' | 'succeeded' | 'failed'): RunEvent => ({ ...base, seq, ts: seq, type: 'node.status', nodeId, status: s, attempt: 1, ...(s === 'failed' ? { error: { message: `${nodeId} broke` } } : {}) });
 
 beforeEach(() => {
   useRun.getState().close();
@@ -108,6 +109,37 @@ describe('FlowCanvas: groups and notes', () => {
     fireEvent.change(screen.getByTestId('note-editor'), { target: { value: 'thrown away' } });
     fireEvent.keyDown(screen.getByTestId('note-editor'), { key: 'Escape' });
     expect(screen.getByTestId('note-text-why').textContent).toBe('Greets in two steps.\nThen waves.');
+  });
+
+  it('draws the sub-flow\'s own note inside its group, editable like the others; the group counts nodes, not notes', () => {
+    show();
+    expect(screen.getByTestId('node-sub').textContent).toContain('2 inner nodes');
+    expect(screen.getByTestId('note-text-sub/how').textContent).toBe('Says hi');
+    expect(screen.getByTestId('note-sub/how').closest('.react-flow__node')!.getAttribute('data-id')).toBe('sub/note:how');
+    fireEvent.doubleClick(screen.getByTestId('note-sub/how'));
+    fireEvent.change(screen.getByTestId('note-editor'), { target: { value: 'Says hi, then waits' } });
+    fireEvent.blur(screen.getByTestId('note-editor'));
+    const sub = useEditor.getState().document()!.nodes[1] as Extract<Flow['nodes'][number], { kind: 'subflow' }>;
+    expect(sub.config.flow.notes).toEqual([{ id: 'how', text: 'Says hi, then waits', position: { x: 300, y: 160 } }]);
+    expect(useEditor.getState().document()!.notes!.map((n) => n.id)).toEqual(['why']);
+  });
+
+  it('shows which inner node a failed group failed at; clicking it selects that node', () => {
+    show();
+    act(() =>
+      useRun.getState().receive([
+        { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['in', 'sub'], input: {} },
+        status(2, 'sub', 'running'),
+        status(3, 'sub/1/in', 'succeeded'),
+        status(4, 'sub/1/greet', 'failed'),
+        status(5, 'sub', 'failed'),
+      ]),
+    );
+    expect(screen.getByTestId('node-sub').dataset['status']).toBe('failed');
+    expect(screen.getByTestId('node-sub/greet').dataset['status']).toBe('failed');
+    expect(screen.getByTestId('group-failed-sub').textContent).toBe(' at greet');
+    fireEvent.click(screen.getByTestId('group-failed-link-sub/greet'));
+    expect(useEditor.getState().nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['sub/greet']);
   });
 
   it('does not open a note for editing on a read-only canvas', () => {

@@ -20,10 +20,10 @@ function SubflowGroupView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
   const run = useNodeRun(id);
   const status = run.node && run.node.status !== 'pending' ? run.node : undefined;
   const retrying = status?.status === 'failed' && status.retryInMs !== undefined;
-  // The direct inner nodes' canvas ids, as one string so the selector's value is stable.
+  // The direct inner nodes' canvas ids (not the sub-flow's notes), as one string so the selector's value is stable.
   const childKey = useEditor((s) => {
     let key = '';
-    for (const n of s.nodes) if (n.parentId === id) key += (key ? '\n' : '') + n.id;
+    for (const n of s.nodes) if (n.parentId === id && n.type !== 'note') key += (key ? '\n' : '') + n.id;
     return key;
   });
   const progress = useRun((s) => {
@@ -37,6 +37,16 @@ function SubflowGroupView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
       if (state && FINAL.has(state.status)) done++;
     }
     return started ? `${done}/${children.length} inner nodes done` : '';
+  });
+  // Which inner nodes failed for good (their latest attempt), so a person sees where the sub-flow broke.
+  const failedInner = useRun((s) => {
+    if (!childKey) return '';
+    let key = '';
+    for (const child of childKey.split('\n')) {
+      const state = s.state.nodes[s.scoped[child] ?? child];
+      if (state?.status === 'failed' && state.retryInMs === undefined) key += (key ? '\n' : '') + child;
+    }
+    return key;
   });
   const inner = node.kind === 'subflow' ? node.config.flow : undefined;
   const count = childKey ? childKey.split('\n').length : 0;
@@ -64,9 +74,24 @@ function SubflowGroupView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           <div className="loom-node-title">{node.name ?? node.id}</div>
         </div>
       </div>
-      <div className="loom-group-status" data-testid={`node-status-${id}`}>
+      <div className="loom-group-status" data-testid={`node-status-${id}`} title={status?.error?.message}>
         {status && <span className="badge">{statusLabel(status)}</span>}
         {status && status.attempt > 1 && <span> attempt {status.attempt}</span>}
+        {failedInner && (
+          // In the status row: a line of its own would fall under the inner nodes (drawn over the group).
+          <span className="loom-group-failed nodrag" data-testid={`group-failed-${id}`}>
+            {status?.status === 'failed' ? ' at ' : ' · failed: '}
+            {failedInner.split('\n').map((child, i) => (
+              <span key={child}>
+                {i > 0 && ', '}
+                {/* Selects the inner node (opening the group when folded); not the group, as a click on it would. */}
+                <button className="link" onClick={(e) => (e.stopPropagation(), useEditor.getState().showNode(child))} title={`Select ${child}`} data-testid={`group-failed-link-${child}`}>
+                  {child.slice(id.length + 1)}
+                </button>
+              </span>
+            ))}
+          </span>
+        )}
         {progress ? (
           <span data-testid={`group-progress-${id}`}> {progress}</span>
         ) : (
@@ -77,7 +102,8 @@ function SubflowGroupView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
           </span>
         )}
       </div>
-      {status?.error && (
+      {/* Open, the line would fall under the inner nodes: the status row's tooltip and the run panel say it. */}
+      {status?.error && data.collapsed && (
         <div className="loom-node-error" title={status.error.message}>
           {status.error.message}
         </div>

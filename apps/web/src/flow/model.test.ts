@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFlow, parseFlowText, type Flow } from '@loom/shared';
 import { connectionProblem } from './connect.js';
-import { flowNodeOf, fromCanvas, GROUP_HEADER, isNote, NODE_WIDTH, outputPorts, toCanvas, type FlowCanvasNode } from './model.js';
+import { flowNodeOf, fromCanvas, GROUP_HEADER, isFlowNode, isNote, NODE_WIDTH, NOTE_SIZE, outputPorts, toCanvas, type FlowCanvasNode } from './model.js';
 import { freshId, paletteEntries } from './palette.js';
 
 const examplesDir = new URL('../../../../examples/', import.meta.url);
@@ -53,7 +53,7 @@ const grouped: Flow = (() => {
                 { from: 'route', to: 'out', fromPort: 'yes', toPort: 'value' },
               ],
             ),
-            notes: [{ id: 'inside', text: 'kept as is', position: { x: 1, y: 2 } }],
+            notes: [{ id: 'inside', text: 'kept as is', position: { x: 560, y: 70 } }],
           },
         },
       },
@@ -73,14 +73,14 @@ describe('sub-flows drawn as groups', () => {
   const byId = new Map(nodes.map((n) => [n.id, n]));
 
   it('draws the inner flow inside a framed group: inner nodes are its children, parents listed first', () => {
-    expect(nodes.map((n) => n.id)).toEqual(['note:why', 'note:plain', 'in', 'sub', 'sub/in', 'sub/nest', 'sub/nest/in', 'sub/nest/out', 'sub/route', 'sub/out', 'out']);
+    expect(nodes.map((n) => n.id)).toEqual(['note:why', 'note:plain', 'in', 'sub', 'sub/note:inside', 'sub/in', 'sub/nest', 'sub/nest/in', 'sub/nest/out', 'sub/route', 'sub/out', 'out']);
     expect(byId.get('sub')).toMatchObject({ type: 'subflow', width: expect.any(Number), height: expect.any(Number) });
     expect(byId.get('sub/in')).toMatchObject({ type: 'loom', parentId: 'sub', extent: 'parent', position: { x: 24, y: 64 }, data: { node: { id: 'in' } } });
     expect(byId.get('sub/nest/out')).toMatchObject({ parentId: 'sub/nest', data: { node: { id: 'out' } } });
     expect(edges.map((e) => `${e.source}->${e.target}`)).toEqual(['sub/nest/in->sub/nest/out', 'sub/in->sub/nest', 'sub/nest->sub/route', 'sub/route->sub/out', 'in->sub', 'sub->out']);
     // Inner nodes without a position start below the header; the group holds them all.
     const group = byId.get('sub')!;
-    for (const child of nodes.filter((n) => n.parentId === 'sub')) {
+    for (const child of nodes.filter((n) => n.parentId === 'sub' && isFlowNode(n))) {
       expect(child.position.y).toBeGreaterThanOrEqual(GROUP_HEADER);
       expect(child.position.x + NODE_WIDTH).toBeLessThanOrEqual(group.width!);
     }
@@ -115,8 +115,40 @@ describe('sub-flows drawn as groups', () => {
     expect(group.data.collapsed).toBe(true);
     expect(group.width).toBeLessThan(byId.get('sub')!.width!);
     expect(folded.nodes.filter((n) => n.id.startsWith('sub/')).every((n) => n.hidden)).toBe(true);
+    expect(folded.nodes.find((n) => n.id === 'sub/note:inside')?.hidden).toBe(true);
     const { nodes: _n, edges: _e, ...meta } = grouped;
     expect(withoutLayout(fromCanvas(meta, folded.nodes, folded.edges))).toEqual(withoutLayout(grouped));
+  });
+
+  it('draws a sub-flow\'s own notes inside its group, free to leave its frame, and saves them back into its inner flow', () => {
+    const note = byId.get('sub/note:inside')!;
+    expect(note).toMatchObject({ type: 'note', parentId: 'sub', position: { x: 560, y: 70 }, data: { note: { id: 'inside', text: 'kept as is' } } });
+    expect(note).not.toHaveProperty('extent');
+    // The group is drawn big enough to hold its notes as well as its inner nodes.
+    expect(byId.get('sub')!.width).toBeGreaterThanOrEqual(560 + NOTE_SIZE.width);
+    // The group keeps none of them itself: the drawn notes are what is saved.
+    const group = byId.get('sub') as FlowCanvasNode;
+    expect(group.data.node.kind === 'subflow' && group.data.node.config.flow.notes).toEqual([]);
+    const edited = nodes.map((n) => (n.id === 'sub/note:inside' && isNote(n) ? { ...n, position: { x: 40, y: 300 }, width: 150, height: 80, data: { note: { ...n.data.note, text: 'edited', color: 'green' as const } } } : n));
+    const { nodes: _n, edges: _e, ...meta } = grouped;
+    const back = fromCanvas(meta, edited, edges);
+    const sub = back.nodes[1] as Extract<Flow['nodes'][number], { kind: 'subflow' }>;
+    expect(sub.config.flow.notes).toEqual([{ id: 'inside', text: 'edited', position: { x: 40, y: 300 }, size: { width: 150, height: 80 }, color: 'green' }]);
+    expect(back.notes!.map((n) => n.id)).toEqual(['why', 'plain']);
+    // A nested group's notes go to its own flow; the inspector's view of the group has them too.
+    expect(flowNodeOf('sub', edited, edges)).toMatchObject({ config: { flow: { notes: [{ id: 'inside', text: 'edited' }] } } });
+  });
+
+  it('keeps an inner flow\'s empty note list, and leaves out a list it never had', () => {
+    const withEmpty = structuredClone(grouped);
+    const sub = withEmpty.nodes[1] as Extract<Flow['nodes'][number], { kind: 'subflow' }>;
+    sub.config.flow.notes = [];
+    const drawn = toCanvas(withEmpty);
+    const { nodes: _n, edges: _e, ...meta } = withEmpty;
+    const back = fromCanvas(meta, drawn.nodes, drawn.edges);
+    expect((back.nodes[1] as typeof sub).config.flow.notes).toEqual([]);
+    const nest = (back.nodes[1] as typeof sub).config.flow.nodes[1] as typeof sub;
+    expect(nest.config.flow).not.toHaveProperty('notes');
   });
 
   it('draws notes with their size only when they have one; an empty note list is left out', () => {

@@ -32,9 +32,15 @@ export const GROUP_PADDING = 24;
 /** A collapsed group is drawn like a node. */
 export const COLLAPSED_SIZE = { width: NODE_WIDTH, height: 96 };
 
-/** Canvas ids of notes: `note:` cannot start a node id, so the two never clash. */
+/** A note's size before anyone resizes it. */
+export const NOTE_SIZE = { width: 200, height: 120 };
+
+/**
+ * Canvas ids of notes: `note:` cannot start a node id, so the two never clash. A sub-flow's
+ * own notes are drawn inside its group as `<group>/note:<id>`.
+ */
 export const NOTE_PREFIX = 'note:';
-export const noteCanvasId = (id: string) => `${NOTE_PREFIX}${id}`;
+export const noteCanvasId = (id: string, parentId?: string) => scopedId(parentId, `${NOTE_PREFIX}${id}`);
 /** Notes are drawn above groups and their inner nodes (else a note dropped on a group vanishes under it). */
 export const NOTE_Z = 5;
 
@@ -50,7 +56,7 @@ export const flowIdOf = (n: CanvasNode): string => (isNote(n) ? n.data.note.id :
  * position get a simple left-to-right layout by depth.
  */
 export function toCanvas(flow: Flow, collapsed: ReadonlySet<string> = new Set()): { nodes: CanvasNode[]; edges: CanvasEdge[] } {
-  const nodes: CanvasNode[] = (flow.notes ?? []).map(toNoteNode);
+  const nodes: CanvasNode[] = (flow.notes ?? []).map((note) => toNoteNode(note));
   const edges: CanvasEdge[] = [];
   addFlow(flow, undefined, nodes, edges, collapsed);
   return { nodes, edges };
@@ -64,13 +70,29 @@ export function nodeToCanvas(node: FlowNode, position: { x: number; y: number },
   return { nodes, edges };
 }
 
-export function toNoteNode(note: FlowNote): NoteCanvasNode {
+/**
+ * A note's canvas node; inside a group (a sub-flow's own notes) its position is relative to
+ * the group. Not held in by the frame (no `extent`): dragged out, it becomes a note of where
+ * it lands (`reparentNotes`).
+ */
+export function toNoteNode(note: FlowNote, parentId?: string, hidden = false): NoteCanvasNode {
   const { position, size, ...rest } = note;
-  return { id: noteCanvasId(note.id), type: 'note', position, zIndex: NOTE_Z, data: { note: rest }, ...(size ? { width: size.width, height: size.height } : {}) };
+  return {
+    id: noteCanvasId(note.id, parentId),
+    type: 'note',
+    position,
+    zIndex: NOTE_Z,
+    data: { note: rest },
+    ...(size ? { width: size.width, height: size.height } : {}),
+    ...(parentId ? { parentId } : {}),
+    ...(hidden ? { hidden: true } : {}),
+  };
 }
 
-/** Adds a flow's nodes and edges, drawn inside the group `parentId` when given. */
-function addFlow(flow: Pick<Flow, 'nodes' | 'edges'>, parentId: string | undefined, nodes: CanvasNode[], edges: CanvasEdge[], collapsed: ReadonlySet<string>, hidden = false): void {
+/** Adds a flow's nodes and edges, drawn inside the group `parentId` when given (with the sub-flow's notes). */
+function addFlow(flow: Pick<Flow, 'nodes' | 'edges' | 'notes'>, parentId: string | undefined, nodes: CanvasNode[], edges: CanvasEdge[], collapsed: ReadonlySet<string>, hidden = false): void {
+  // The top level's notes are drawn by `toCanvas`; a group's come first among its children.
+  if (parentId) for (const note of flow.notes ?? []) nodes.push(toNoteNode(note, parentId, hidden));
   const inner = parentId ? { parentId, extent: 'parent' as const, expandParent: true, ...(hidden ? { hidden: true } : {}) } : {};
   // First each node with its size (a group's depends on what it holds), then the places of
   // those without a saved one: columns by depth, as wide as their widest node.
@@ -114,9 +136,14 @@ function addFlow(flow: Pick<Flow, 'nodes' | 'edges'>, parentId: string | undefin
   for (const edge of flow.edges) edges.push(toCanvasEdge(edge, parentId));
 }
 
-/** The sub-flow node as its group keeps it: its inner nodes and edges are the group's children. */
+/**
+ * The sub-flow node as its group keeps it: its inner nodes, edges and notes are the group's
+ * children. An inner flow that had a `notes` list keeps an empty one, so a flow saved with
+ * `notes: []` comes back the same.
+ */
 function groupShell(node: NodeOf<'subflow'>): NodeOf<'subflow'> {
-  return { ...node, config: { ...node.config, flow: { ...node.config.flow, nodes: [], edges: [] } } };
+  const { notes, ...flow } = node.config.flow;
+  return { ...node, config: { ...node.config, flow: { ...flow, nodes: [], edges: [], ...(notes ? { notes: [] } : {}) } } };
 }
 
 /** A group just big enough for its inner nodes (their measured size once drawn). */
@@ -124,10 +151,17 @@ export function groupSize(children: readonly CanvasNode[]): { width: number; hei
   let width = NODE_WIDTH + 2 * GROUP_PADDING;
   let height = GROUP_HEADER + NODE_HEIGHT + GROUP_PADDING;
   for (const child of children) {
-    width = Math.max(width, child.position.x + (child.measured?.width ?? child.width ?? NODE_WIDTH) + GROUP_PADDING);
-    height = Math.max(height, child.position.y + (child.measured?.height ?? child.height ?? NODE_HEIGHT) + GROUP_PADDING);
+    const size = drawnSize(child);
+    width = Math.max(width, child.position.x + size.width + GROUP_PADDING);
+    height = Math.max(height, child.position.y + size.height + GROUP_PADDING);
   }
   return { width: Math.round(width), height: Math.round(height) };
+}
+
+/** A canvas node's size: measured once drawn, else what it is drawn at. */
+export function drawnSize(n: CanvasNode): { width: number; height: number } {
+  const fallback = isNote(n) ? NOTE_SIZE : n.type === 'subflow' && n.data.collapsed ? COLLAPSED_SIZE : { width: NODE_WIDTH, height: NODE_HEIGHT };
+  return { width: n.measured?.width ?? n.width ?? fallback.width, height: n.measured?.height ?? n.height ?? fallback.height };
 }
 
 export function edgeId(edge: Pick<FlowEdge, 'from' | 'to' | 'fromPort' | 'toPort'>): string {
@@ -155,7 +189,7 @@ export function toCanvasEdge(edge: FlowEdge, parentId?: string): CanvasEdge {
 export function fromCanvas(base: Omit<Flow, 'nodes' | 'edges'>, nodes: readonly CanvasNode[], edges: readonly CanvasEdge[]): Flow {
   const { notes: _notes, ...meta } = base;
   const tree = canvasTree(nodes, edges);
-  const notes = nodes.filter(isNote).map(toFlowNote);
+  const notes = (tree.notes.get('') ?? []).map(toFlowNote);
   return { ...meta, ...flowPartsOf(tree, ''), ...(notes.length ? { notes } : {}) };
 }
 
@@ -169,15 +203,22 @@ export function flowNodeOf(id: string, nodes: readonly CanvasNode[], edges: read
 
 interface CanvasTree {
   children: Map<string, FlowCanvasNode[]>;
+  notes: Map<string, NoteCanvasNode[]>;
   edges: Map<string, CanvasEdge[]>;
   byId: Map<string, FlowCanvasNode>;
 }
 
 /** Flow nodes and edges by the group they are drawn in ('' for the top). */
 function canvasTree(nodes: readonly CanvasNode[], edges: readonly CanvasEdge[]): CanvasTree {
-  const tree: CanvasTree = { children: new Map(), edges: new Map(), byId: new Map() };
+  const tree: CanvasTree = { children: new Map(), notes: new Map(), edges: new Map(), byId: new Map() };
   for (const n of nodes) {
-    if (!isFlowNode(n)) continue;
+    if (isNote(n)) {
+      const scope = n.parentId ?? '';
+      const list = tree.notes.get(scope);
+      if (list) list.push(n);
+      else tree.notes.set(scope, [n]);
+      continue;
+    }
     tree.byId.set(n.id, n);
     const scope = n.parentId ?? '';
     const list = tree.children.get(scope);
@@ -209,7 +250,8 @@ function toFlowNode(n: FlowCanvasNode, tree: CanvasTree, withPosition: boolean):
   const position = withPosition ? { position: { x: Math.round(n.position.x), y: Math.round(n.position.y) } } : {};
   const node = n.data.node;
   if (node.kind !== 'subflow') return { ...node, ...position } as FlowNode;
-  return { ...node, ...position, config: { ...node.config, flow: { ...node.config.flow, ...flowPartsOf(tree, n.id) } } } as FlowNode;
+  const notes = (tree.notes.get(n.id) ?? []).map(toFlowNote);
+  return { ...node, ...position, config: { ...node.config, flow: { ...node.config.flow, ...flowPartsOf(tree, n.id), ...(notes.length ? { notes } : {}) } } } as FlowNode;
 }
 
 function toFlowNote(n: NoteCanvasNode): FlowNote {

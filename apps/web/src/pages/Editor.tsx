@@ -2,7 +2,9 @@ import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, toProblem, type ApiProblem, type FlowRow, type TemplateRow } from '../api/client.js';
 import { FlowCanvas } from '../canvas/FlowCanvas.js';
+import { absolutePosition } from '../flow/groups.js';
 import { autoLayout } from '../flow/layout.js';
+import { drawnSize } from '../flow/model.js';
 import { paletteEntries } from '../flow/palette.js';
 import { templateFor } from '../flow/templates.js';
 import { Inspector } from '../panels/Inspector.js';
@@ -96,6 +98,19 @@ function EditorBody({ flow, templates, sampleInput, onSaved }: { flow: FlowRow; 
 
   useKeyboardShortcuts(save, addNote);
 
+  /** Selects a node (opening the groups it is in) and brings it to the middle of the canvas, at the current zoom. */
+  const showNode = useCallback(
+    (id: string) => {
+      if (!useEditor.getState().showNode(id)) return;
+      const nodes = useEditor.getState().nodes;
+      const node = nodes.find((n) => n.id === id)!;
+      const at = absolutePosition(nodes, node);
+      const size = drawnSize(node);
+      void reactFlow.setCenter(at.x + size.width / 2, at.y + size.height / 2, { zoom: reactFlow.getZoom(), duration: 200 });
+    },
+    [reactFlow],
+  );
+
   const layout = async () => {
     const { nodes, edges, applyLayout } = useEditor.getState();
     applyLayout(await autoLayout(nodes, edges));
@@ -176,10 +191,22 @@ function EditorBody({ flow, templates, sampleInput, onSaved }: { flow: FlowRow; 
         <Palette entries={entries} />
         <div className="canvas-wrap" onDragOver={drop.onDragOver} onDrop={drop.onDrop}>
           <FlowCanvas />
+          <DropRefusal />
         </div>
         <Inspector readOnly={false} />
       </div>
-      <RunPanel flowId={flow.id} sampleInput={sampleInput} onBeforeRun={async () => (useEditor.getState().dirty ? save() : true)} />
+      <RunPanel flowId={flow.id} sampleInput={sampleInput} onBeforeRun={async () => (useEditor.getState().dirty ? save() : true)} onShowNode={showNode} />
+    </div>
+  );
+}
+
+/** Why the last palette drop was refused (a folded group); goes away with the next drop or a click. */
+function DropRefusal() {
+  const refusal = useEditor((s) => s.dropRefusal);
+  if (!refusal) return null;
+  return (
+    <div className="canvas-notice" role="status" data-testid="drop-refusal" onClick={() => useEditor.setState({ dropRefusal: null })}>
+      {refusal}
     </div>
   );
 }

@@ -184,10 +184,11 @@ describe('Inspector on a sub-flow drawn as a group', () => {
   });
 
   it('shows a note\'s colour, and a change is one undoable edit', () => {
-    const id = editor().addNote({ x: 0, y: 0 }, 'hello');
+    // Above the group (a note made over it would be the sub-flow's).
+    const id = editor().addNote({ x: 0, y: -300 }, 'hello');
     render(<Inspector readOnly={false} />);
     fireEvent.change(field('note-color'), { target: { value: 'blue' } });
-    expect(editor().document()!.notes).toEqual([{ id: 'note', text: 'hello', position: { x: 0, y: 0 }, color: 'blue' }]);
+    expect(editor().document()!.notes).toEqual([{ id: 'note', text: 'hello', position: { x: 0, y: -300 }, color: 'blue' }]);
     editor().undo();
     expect(editor().nodes.find((n) => n.id === id)).toMatchObject({ data: { note: { text: 'hello' } } });
     expect(editor().document()!.notes![0]).not.toHaveProperty('color');

@@ -54,10 +54,13 @@ export function Palette({ entries }: { entries: PaletteEntry[] }) {
   );
 }
 
-/** Drop handler for the canvas: adds the dragged kind where it was dropped. */
+/**
+ * Drop handler for the canvas: adds the dragged kind where it was dropped, into the sub-flow
+ * of an open group it lands on (`dropNode`).
+ */
 export function usePaletteDrop(entries: PaletteEntry[]) {
   const flow = useReactFlow();
-  const addNode = useEditor((s) => s.addNode);
+  const dropNode = useEditor((s) => s.dropNode);
   return {
     onDragOver(e: React.DragEvent) {
       if (e.dataTransfer.types.includes(DRAG_TYPE)) {
@@ -70,7 +73,7 @@ export function usePaletteDrop(entries: PaletteEntry[]) {
       const entry = entries.find((x) => x.key === key);
       if (!entry) return;
       e.preventDefault();
-      addNode(entry.make, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+      dropNode(entry.make, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
     },
   };
 }

@@ -136,3 +136,56 @@ describe('ReplayBar', () => {
     expect(screen.getByTestId('cancel-button')).toBeTruthy();
   });
 });
+
+describe('RunTab errors', () => {
+  // in -> sub (a sub-flow: in -> boom) -> out
+  const grouped: FlowInput = {
+    version: 1,
+    id: 'g',
+    name: 'G',
+    nodes: [
+      { id: 'in', kind: 'input' },
+      { id: 'sub', kind: 'subflow', config: { flow: { version: 1, id: 'inner', name: 'Inner', nodes: [{ id: 'in', kind: 'input' }, { id: 'boom', kind: 'skill', config: { skill: 'template', params: { template: 'x' } } }], edges: [{ from: 'in', to: 'boom' }] } } },
+      { id: 'out', kind: 'output' },
+    ],
+    edges: [
+      { from: 'in', to: 'sub' },
+      { from: 'sub', to: 'out' },
+    ],
+  };
+  const base = { v: 1, runId: 'r2', ts: 1_000 } as const;
+  const failedRun: RunEvent[] = [
+    { ...base, seq: 1, type: 'run.started', flowId: 'g', flowHash: 'h', nodeIds: ['in', 'sub', 'out'], input: {} },
+    { ...base, seq: 2, type: 'node.status', nodeId: 'sub', status: 'running', attempt: 1 },
+    { ...base, seq: 3, type: 'node.status', nodeId: 'sub/1/boom', status: 'running', attempt: 1 },
+    { ...base, seq: 4, type: 'node.status', nodeId: 'sub/1/boom', status: 'failed', attempt: 1, error: { message: 'it broke' } },
+    { ...base, seq: 5, type: 'node.status', nodeId: 'sub', status: 'failed', attempt: 1, error: { message: 'sub-flow "inner" failed: it broke' } },
+    { ...base, seq: 6, type: 'run.finished', status: 'failed', error: { message: 'node "sub" failed' } },
+  ];
+  beforeEach(() => {
+    useEditor.getState().load(grouped as Flow, 'g', 1);
+    useRun.setState({ runId: 'r2' });
+    act(() => useRun.getState().receive(failedRun));
+  });
+  afterEach(() => useRun.getState().close());
+
+  it('names a failed inner node by where it is drawn; clicking it opens its folded group and selects it', () => {
+    useEditor.getState().toggleGroup('sub');
+    render(<RunPanel flowId="g" sampleInput={{}} onBeforeRun={async () => true} />);
+    expect(screen.getByTestId('run-error-sub/boom').textContent).toBe('sub/boom failed: it broke');
+    expect(screen.getByTestId('run-error-sub').textContent).toContain('sub failed');
+    fireEvent.click(screen.getByTestId('run-error-sub/boom'));
+    const nodes = useEditor.getState().nodes;
+    expect(nodes.find((n) => n.id === 'sub')).not.toHaveProperty('data.collapsed');
+    expect(nodes.find((n) => n.id === 'sub/boom')!.hidden).toBeFalsy();
+    expect(nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['sub/boom']);
+  });
+
+  it('hands the canvas id to the editor, which centres the node', () => {
+    const shown: string[] = [];
+    render(<RunPanel flowId="g" sampleInput={{}} onBeforeRun={async () => true} onShowNode={(id) => shown.push(id)} />);
+    fireEvent.keyDown(screen.getByTestId('run-error-sub/boom'), { key: 'Enter' });
+    fireEvent.click(screen.getByTestId('run-error-sub'));
+    expect(shown).toEqual(['sub/boom', 'sub']);
+  });
+});

@@ -11,12 +11,16 @@ import { ProblemList } from '../pages/Home.js';
 import { isFlowNode, type FlowCanvasNode } from '../flow/model.js';
 import { navigate } from '../router.js';
 import { useEditor } from '../stores/editor.js';
-import { runInput, runOutcome, useRun } from '../stores/run.js';
+import { failures, runInput, runOutcome, useRun } from '../stores/run.js';
 
 type Tab = 'run' | 'timeline' | 'supervision' | 'metrics' | 'history';
 
 /** Run, watch, replay and fork: the panel under the canvas. */
-export function RunPanel({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleInput: unknown; onBeforeRun: () => Promise<boolean> }) {
+/**
+ * `onShowNode` shows a canvas node (the editor centres it); without it, clicking a failed node
+ * in the run tab only selects it.
+ */
+export function RunPanel({ flowId, sampleInput, onBeforeRun, onShowNode }: { flowId: string; sampleInput: unknown; onBeforeRun: () => Promise<boolean>; onShowNode?: (canvasId: string) => void }) {
   const [tab, setTab] = useState<Tab>('run');
   const runId = useRun((s) => s.runId);
   // An opened run shows the input it ran with, ready to run again or edit.
@@ -31,7 +35,7 @@ export function RunPanel({ flowId, sampleInput, onBeforeRun }: { flowId: string;
         ))}
       </nav>
       <div className="tab-body">
-        {tab === 'run' && <RunTab flowId={flowId} sampleInput={openedRunInput ?? sampleInput} onBeforeRun={onBeforeRun} />}
+        {tab === 'run' && <RunTab flowId={flowId} sampleInput={openedRunInput ?? sampleInput} onBeforeRun={onBeforeRun} onShowNode={onShowNode ?? ((id) => void useEditor.getState().showNode(id))} />}
         {tab === 'timeline' && <Timeline />}
         {tab === 'supervision' && <SupervisionLog />}
         {tab === 'metrics' && <Metrics />}
@@ -42,7 +46,7 @@ export function RunPanel({ flowId, sampleInput, onBeforeRun }: { flowId: string;
   );
 }
 
-function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleInput: unknown; onBeforeRun: () => Promise<boolean> }) {
+function RunTab({ flowId, sampleInput, onBeforeRun, onShowNode }: { flowId: string; sampleInput: unknown; onBeforeRun: () => Promise<boolean>; onShowNode: (canvasId: string) => void }) {
   // The input nodes' declared fields give the form; useShallow: same nodes, same array.
   // The run's own input nodes: not those of sub-flows drawn inside groups, nor notes.
   const inputNodes = useEditor(useShallow((s) => s.nodes.filter((n) => isFlowNode(n) && n.parentId === undefined && n.data.node.kind === 'input').map((n) => (n as FlowCanvasNode).data.node)));
@@ -113,7 +117,8 @@ function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleIn
     setValue(parsed);
     setAsJson(false);
   };
-  const failed = Object.entries(state.nodes).filter(([, n]) => n.status === 'failed' && n.retryInMs === undefined);
+  const scoped = useRun((s) => s.scoped);
+  const failed = useMemo(() => failures(state, scoped), [state, scoped]);
   return (
     <div className="run-tab">
       <div className="run-input">
@@ -189,9 +194,19 @@ function RunTab({ flowId, sampleInput, onBeforeRun }: { flowId: string; sampleIn
               {state.parentRunId && <span className="muted"> (from run {state.parentRunId.slice(0, 8)})</span>}
               {state.startedAt !== undefined && state.finishedAt !== undefined && <span className="muted"> in {state.finishedAt - state.startedAt} ms</span>}
             </p>
-            {failed.map(([id, node]) => (
-              <p key={id} className="field-error" data-testid={`run-error-${id}`}>
-                <strong>{id}</strong> failed{node.attempt > 1 ? ` after ${node.attempt} attempts` : ''}: {node.error?.message}
+            {failed.map(({ logged, label, canvasId, state: node }) => (
+              // Clicking shows the failed node on the canvas (opening the groups it is in).
+              <p
+                key={logged}
+                className="field-error run-error"
+                data-testid={`run-error-${label}`}
+                role="button"
+                tabIndex={0}
+                title={`Show ${canvasId} on the canvas`}
+                onClick={() => onShowNode(canvasId)}
+                onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), onShowNode(canvasId))}
+              >
+                <strong>{label}</strong> failed{node.attempt > 1 ? ` after ${node.attempt} attempts` : ''}: {node.error?.message}
               </p>
             ))}
             {state.error && <p className="field-error">{state.error.message}</p>}

@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Flow } from '@loom/shared';
+import { GROUP_HEADER, GROUP_PADDING, NODE_HEIGHT, NODE_WIDTH, NOTE_SIZE } from '../flow/model.js';
+import { paletteEntries } from '../flow/palette.js';
 import { flowNodeAt, useEditor } from './editor.js';
 
 const flow: Flow = {
@@ -242,5 +244,168 @@ describe('editor store: notes', () => {
     editor().load(noted, 'f', 1);
     expect(editor().document()).toEqual(noted);
     expect(editor().meta).not.toHaveProperty('notes');
+  });
+});
+
+describe('editor store: dropping into groups', () => {
+  // `sub` is drawn at (200, 0), 821 x 178: its inner nodes are at y 64, up to x 564 + 233.
+  beforeEach(() => editor().load(withGroup, 'g', 1));
+  const skill = (id: string): Flow['nodes'][number] => ({ id, kind: 'skill', config: { skill: 'template', params: { template: 'x' } } });
+  // The palette's sub-flow starts as a copy of the templates' (here `sub`: in -> shout -> out).
+  const subflowEntry = paletteEntries([{ flow: withGroup }]).find((e) => e.kind === 'subflow')!;
+
+  it('adds a node dropped on an open group to its sub-flow: relative position, an id of that flow, saved in config.flow', () => {
+    expect(editor().dropNode(skill, { x: 50, y: 400 })).toBe('skill');
+    expect(editor().dropNode(skill, { x: 200 + 300, y: 150 })).toBe('sub/skill');
+    expect(editor().dropNode(skill, { x: 200 + 310, y: 160 })).toBe('sub/skill-2');
+    expect(editor().nodes.find((n) => n.id === 'sub/skill')).toMatchObject({ parentId: 'sub', extent: 'parent', position: { x: 300, y: 150 }, data: { node: { id: 'skill' } } });
+    expect(editor().nodes.find((n) => n.id === 'sub/skill-2')?.selected).toBe(true);
+    expect(editor().nodes.filter((n) => n.selected)).toHaveLength(1);
+    const doc = editor().document()!;
+    expect(doc.nodes.map((n) => n.id)).toEqual(['in', 'sub', 'out', 'skill']);
+    expect(innerFlow(doc).nodes.map((n) => [n.id, n.position])).toEqual([
+      ['in', { x: 24, y: 64 }],
+      ['shout', { x: 294, y: 64 }],
+      ['out', { x: 564, y: 64 }],
+      ['skill', { x: 300, y: 150 }],
+      ['skill-2', { x: 310, y: 160 }],
+    ]);
+    // It arrives unconnected, and edges still never cross the border.
+    editor().connect({ source: 'in', target: 'sub/skill', sourceHandle: null, targetHandle: null });
+    expect(editor().connectionRefusal).toMatch(/same flow/);
+    editor().connect({ source: 'sub/in', target: 'sub/skill', sourceHandle: null, targetHandle: null });
+    expect(innerFlow(editor().document()).edges).toContainEqual({ from: 'in', to: 'skill' });
+    // Each drop is one undoable step.
+    editor().undo();
+    editor().undo();
+    expect(innerFlow(editor().document()).nodes.map((n) => n.id)).toEqual(['in', 'shout', 'out', 'skill']);
+  });
+
+  it('grows the group to hold what was dropped near its edge, and keeps it below the header', () => {
+    const id = editor().dropNode(skill, { x: 200 + 780, y: 10 })!;
+    expect(editor().nodes.find((n) => n.id === id)!.position).toEqual({ x: 780, y: GROUP_HEADER });
+    const group = editor().nodes.find((n) => n.id === 'sub')!;
+    expect(group.width).toBeGreaterThanOrEqual(780 + NODE_WIDTH + GROUP_PADDING);
+    expect(group.height).toBeGreaterThanOrEqual(GROUP_HEADER + NODE_HEIGHT + GROUP_PADDING);
+  });
+
+  it('drops into the innermost open group: a sub-flow dropped in a group nests, and a node dropped in that lands in it', () => {
+    const nested = editor().dropNode(subflowEntry.make, { x: 200 + 40, y: 150 })!;
+    expect(nested).toBe('sub/subflow');
+    const nestedNode = editor().nodes.find((n) => n.id === nested)!;
+    expect(nestedNode).toMatchObject({ type: 'subflow', parentId: 'sub', position: { x: 40, y: 150 } });
+    const innerIds = editor().nodes.filter((n) => n.parentId === nested).map((n) => n.id);
+    expect(innerIds.length).toBeGreaterThan(1);
+    expect(innerIds.every((id) => id.startsWith('sub/subflow/'))).toBe(true);
+    // The outer group grew around the nested one.
+    const outer = editor().nodes.find((n) => n.id === 'sub')!;
+    expect(outer.height).toBeGreaterThanOrEqual(150 + nestedNode.height! + GROUP_PADDING);
+    const deep = editor().dropNode(skill, { x: 200 + 40 + 30, y: 150 + nestedNode.height! - 20 })!;
+    expect(deep).toBe('sub/subflow/skill');
+    const nestedDoc = innerFlow(editor().document()).nodes.find((n) => n.id === 'subflow') as Extract<Flow['nodes'][number], { kind: 'subflow' }>;
+    expect(nestedDoc.config.flow.nodes.map((n) => n.id)).toContain('skill');
+  });
+
+  it('refuses a drop on a folded group with a reason, changing nothing', () => {
+    editor().toggleGroup('sub');
+    const before = editor().nodes;
+    expect(editor().dropNode(skill, { x: 250, y: 50 })).toBeNull();
+    expect(editor().dropRefusal).toMatch(/"sub" is folded/);
+    expect(editor().nodes).toBe(before);
+    expect(editor().past).toHaveLength(0);
+    // Beside it, the drop works and the message goes.
+    expect(editor().dropNode(skill, { x: 250, y: 400 })).toBe('skill');
+    expect(editor().dropRefusal).toBeNull();
+  });
+});
+
+describe('editor store: notes in groups', () => {
+  beforeEach(() => editor().load(withGroup, 'g', 1));
+  const drag = (id: string, position: { x: number; y: number }) => editor().onNodesChange([{ type: 'position', id, position, dragging: false }]);
+
+  it('makes a note whose middle is in an open group that sub-flow\'s note, saved in its inner flow', () => {
+    const inGroup = editor().addNote({ x: 200 + 300, y: 40 }, 'inner');
+    expect(inGroup).toBe('sub/note:note');
+    expect(editor().nodes.find((n) => n.id === inGroup)).toMatchObject({ type: 'note', parentId: 'sub', position: { x: 300, y: GROUP_HEADER } });
+    // Right after its group: React Flow wants parents first.
+    expect(editor().nodes.map((n) => n.id).indexOf(inGroup)).toBe(editor().nodes.map((n) => n.id).indexOf('sub') + 1);
+    const top = editor().addNote({ x: 0, y: 400 }, 'outer');
+    expect(top).toBe('note:note'); // ids are per flow
+    const doc = editor().document()!;
+    expect(doc.notes).toEqual([{ id: 'note', text: 'outer', position: { x: 0, y: 400 } }]);
+    expect(innerFlow(doc).notes).toEqual([{ id: 'note', text: 'inner', position: { x: 300, y: GROUP_HEADER } }]);
+    editor().updateNote(inGroup, { text: 'edited inside' });
+    expect(innerFlow(editor().document()).notes![0]!.text).toBe('edited inside');
+    // Reloading the saved document draws it in the group again.
+    editor().load(editor().document()!, 'g', 2);
+    expect(editor().nodes.find((n) => n.id === 'sub/note:note')).toMatchObject({ parentId: 'sub', data: { note: { text: 'edited inside' } } });
+  });
+
+  it('moves a note dragged into a group into its sub-flow, and out again; each drag one undoable step', () => {
+    const id = editor().addNote({ x: 0, y: 400 }, 'wandering');
+    drag(id, { x: 200 + 350, y: 20 }); // its middle (450 + 100, 20 + 60) is in the group
+    expect(editor().nodes.some((n) => n.id === id)).toBe(false);
+    const inside = editor().nodes.find((n) => n.id === 'sub/note:note')!;
+    expect(inside).toMatchObject({ parentId: 'sub', position: { x: 350, y: GROUP_HEADER }, selected: true });
+    expect(editor().document()!).not.toHaveProperty('notes');
+    expect(innerFlow(editor().document()).notes!.map((n) => n.text)).toEqual(['wandering']);
+    // Dragged within the group over its right edge (its middle still in): it stays, and the group grows to hold it.
+    drag('sub/note:note', { x: 700, y: 70 });
+    expect(editor().nodes.find((n) => n.id === 'sub/note:note')!.position).toEqual({ x: 700, y: 70 });
+    expect(editor().nodes.find((n) => n.id === 'sub')!.width).toBeGreaterThanOrEqual(700 + NOTE_SIZE.width + GROUP_PADDING);
+    // Resized past the frame's bottom: the group grows too.
+    editor().onNodesChange([{ type: 'dimensions', id: 'sub/note:note', dimensions: { width: 200, height: 400 }, resizing: false, setAttributes: true }]);
+    expect(editor().nodes.find((n) => n.id === 'sub')!.height).toBeGreaterThanOrEqual(70 + 400 + GROUP_PADDING);
+    expect(innerFlow(editor().document()).notes![0]!.size).toEqual({ width: 200, height: 400 });
+    editor().undo();
+    // Out again: positions are relative to the group, so (-600, 500) inside is (-400, 500) on the canvas.
+    drag('sub/note:note', { x: -600, y: 500 });
+    expect(editor().nodes.find((n) => n.id === 'note:note')).toMatchObject({ position: { x: -400, y: 500 } });
+    expect(editor().nodes.find((n) => n.id === 'note:note')).not.toHaveProperty('parentId');
+    expect(editor().document()!.notes).toEqual([{ id: 'note', text: 'wandering', position: { x: -400, y: 500 } }]);
+    expect(innerFlow(editor().document())).not.toHaveProperty('notes');
+    editor().undo();
+    editor().undo();
+    editor().undo();
+    expect(editor().nodes.find((n) => n.id === 'note:note')).toMatchObject({ position: { x: 0, y: 400 } });
+  });
+
+  it('gives a note moving into a group that has one of the same id a fresh id there', () => {
+    editor().addNote({ x: 200 + 300, y: 40 }, 'inner');
+    const top = editor().addNote({ x: 0, y: 400 }, 'outer');
+    expect(top).toBe('note:note');
+    drag(top, { x: 200 + 500, y: 70 });
+    expect(innerFlow(editor().document()).notes!.map((n) => [n.id, n.text])).toEqual([
+      ['note-2', 'outer'],
+      ['note', 'inner'],
+    ]);
+  });
+
+  it('does not put a note into a folded group; folding hides a group\'s notes; pasting keeps a note in its group', () => {
+    const inner = editor().addNote({ x: 200 + 300, y: 40 }, 'inner');
+    editor().toggleGroup('sub');
+    expect(editor().nodes.find((n) => n.id === inner)!.hidden).toBe(true);
+    expect(editor().addNote({ x: 200, y: 0 }, 'over the folded group')).toBe('note:note');
+    editor().toggleGroup('sub');
+    select(inner);
+    editor().copySelected();
+    editor().paste();
+    expect(editor().nodes.find((n) => n.id === 'sub/note:note-2')).toMatchObject({ parentId: 'sub', data: { note: { id: 'note-2', text: 'inner' } } });
+    expect(editor().nodes.find((n) => n.id === 'sub/note:note-2')).not.toHaveProperty('extent');
+    // The group counts its inner nodes, not its notes, and deleting it takes its notes too.
+    select('sub');
+    editor().deleteSelected();
+    expect(editor().nodes.map((n) => n.id)).toEqual(['note:note', 'in', 'out']);
+  });
+
+  it('shows a node inside a folded group: opens the group and selects the node alone, with no undo step', () => {
+    select('in', 'sub/out');
+    editor().toggleGroup('sub');
+    expect(editor().showNode('sub/shout')).toBe(true);
+    expect(editor().nodes.find((n) => n.id === 'sub')).toMatchObject({ data: { node: { id: 'sub' } } });
+    expect(editor().nodes.some((n) => n.hidden)).toBe(false);
+    expect(editor().nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(['sub/shout']);
+    expect(editor().past).toHaveLength(0);
+    expect(editor().showNode('sub/nothing')).toBe(false);
   });
 });

@@ -4,23 +4,29 @@ import { parseFlow, type Flow, type FlowIssue, type FlowNode, type FlowNote } fr
 import { connectionProblem } from '../flow/connect.js';
 import {
   COLLAPSED_SIZE,
+  drawnSize,
   edgeId,
   flowIdOf,
   flowNodeOf,
   fromCanvas,
+  GROUP_HEADER,
+  GROUP_PADDING,
   groupSize,
   isFlowNode,
   isNote,
   nodeToCanvas,
   noteCanvasId,
   NOTE_PREFIX,
+  NOTE_SIZE,
   NOTE_Z,
   scopedId,
   toCanvas,
   type CanvasEdge,
   type CanvasNode,
+  type FlowCanvasNode,
   type NoteCanvasNode,
 } from '../flow/model.js';
+import { absolutePosition, groupAt, growGroups, indexById } from '../flow/groups.js';
 import { freshId } from '../flow/palette.js';
 
 interface Snapshot {
@@ -44,20 +50,34 @@ export interface EditorState {
   clipboard: Snapshot | null;
   /** Why the last connection attempt was refused (shown near the canvas), or null. */
   connectionRefusal: string | null;
+  /** Why the last palette drop was refused (shown near the canvas), or null. */
+  dropRefusal: string | null;
 
   load(flow: Flow, flowId: string, version: number): void;
   markSaved(version: number): void;
   onNodesChange(changes: NodeChange<CanvasNode>[]): void;
   onEdgesChange(changes: EdgeChange<CanvasEdge>[]): void;
   connect(connection: Connection): void;
+  /** Adds a node to the main flow at `position`; returns its canvas id. */
   addNode(make: (id: string) => FlowNode, position: { x: number; y: number }): string;
+  /**
+   * Adds a node dropped at `position` (canvas coordinates): into the sub-flow of the open group
+   * it lands in, else the main flow. Dropped on a folded group it is refused (`dropRefusal`
+   * says why) and null is returned; else its canvas id.
+   */
+  dropNode(make: (id: string) => FlowNode, position: { x: number; y: number }): string | null;
   /** Replaces a node (by canvas id); a sub-flow's group is redrawn from its `config.flow`. */
   updateNode(id: string, node: FlowNode): void;
-  /** Adds a sticky note; returns its canvas id. */
+  /**
+   * Adds a sticky note with its top left corner at `position` (canvas coordinates); returns its
+   * canvas id. A note whose middle lands in an open group is that sub-flow's note.
+   */
   addNote(position: { x: number; y: number }, text?: string): string;
   updateNote(id: string, change: Partial<Pick<FlowNote, 'text' | 'color'>>): void;
   /** Folds a sub-flow's group to a node-sized box, or opens it (a view choice: not an edit). */
   toggleGroup(id: string): void;
+  /** Selects the node `id` alone, opening the folded groups it is drawn in; false if there is none. */
+  showNode(id: string): boolean;
   renameFlow(name: string): void;
   deleteSelected(): void;
   /** Selects every node and edge (not an undoable change: nothing in the flow changes). */
@@ -85,6 +105,20 @@ export const useEditor = create<EditorState>()((set, get) => {
     set({ ...next, ...extra, past: [...past.slice(-HISTORY_LIMIT + 1), { nodes, edges }], future: [], dirty: true });
   };
 
+  /** Adds a new node at `position` (canvas coordinates), inside `group`'s sub-flow when given; returns its canvas id. */
+  const place = (make: (id: string) => FlowNode, position: { x: number; y: number }, group: FlowCanvasNode | undefined): string => {
+    const { nodes, edges } = get();
+    const taken = new Set(nodes.map((n) => n.id));
+    const node = make(freshId('node', taken));
+    // Unique in the flow it joins: an inner flow has ids of its own.
+    const id = freshIdIn(node.kind, group ? `${group.id}/` : '', taken);
+    const created = nodeToCanvas({ ...node, id }, inside(nodes, group, position), group?.id);
+    created.nodes[0]!.selected = true;
+    const next = [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...created.nodes];
+    commit({ nodes: growGroups(next, group?.id), edges: [...edges, ...created.edges] }, { dropRefusal: null });
+    return created.nodes[0]!.id;
+  };
+
   return {
     flowId: null,
     baseVersion: 0,
@@ -96,11 +130,12 @@ export const useEditor = create<EditorState>()((set, get) => {
     future: [],
     clipboard: null,
     connectionRefusal: null,
+    dropRefusal: null,
 
     load(flow, flowId, version) {
       const { nodes: _n, edges: _e, notes: _notes, ...meta } = flow;
       const { nodes, edges } = toCanvas(flow);
-      set({ flowId, baseVersion: version, meta, nodes, edges, dirty: false, past: [], future: [], connectionRefusal: null });
+      set({ flowId, baseVersion: version, meta, nodes, edges, dirty: false, past: [], future: [], connectionRefusal: null, dropRefusal: null });
     },
 
     markSaved(version) {
@@ -109,10 +144,14 @@ export const useEditor = create<EditorState>()((set, get) => {
 
     onNodesChange(changes) {
       const { nodes, edges } = get();
-      const next = applyNodeChanges(changes, nodes);
+      let next = applyNodeChanges(changes, nodes);
       // Selection and measurements are not edits; a finished drag or resize and a removal are.
       const edits = changes.some((c) => c.type === 'remove' || (c.type === 'position' && c.dragging === false) || (c.type === 'dimensions' && c.resizing === false));
       if (!edits) return set({ nodes: next });
+      // A note dropped after a drag belongs to the open group it now lies in (or the top).
+      for (const c of changes) if (c.type === 'position' && c.dragging === false && c.id.includes(NOTE_PREFIX)) next = moveNoteToWhereItLies(next, c.id);
+      // A group's note resized past its frame: the group grows to hold it (as it does for inner nodes).
+      for (const c of changes) if (c.type === 'dimensions' && c.resizing === false && c.id.includes(NOTE_PREFIX)) next = growGroups(next, next.find((n) => n.id === c.id)?.parentId);
       const removed = withDescendants(next, new Set(changes.filter((c) => c.type === 'remove').map((c) => c.id)));
       commit({ nodes: removed.size ? next.filter((n) => !removed.has(n.id)) : next, edges: removed.size ? edges.filter((e) => !removed.has(e.source) && !removed.has(e.target)) : edges });
     },
@@ -132,14 +171,16 @@ export const useEditor = create<EditorState>()((set, get) => {
     },
 
     addNode(make, position) {
-      const { nodes } = get();
-      const taken = new Set(nodes.map((n) => n.id));
-      const node = make(freshId('node', taken));
-      const id = freshId(node.kind, taken);
-      const created = nodeToCanvas({ ...node, id }, position);
-      created.nodes[0]!.selected = true;
-      commit({ nodes: [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...created.nodes], edges: [...get().edges, ...created.edges] });
-      return id;
+      return place(make, position, undefined);
+    },
+
+    dropNode(make, position) {
+      const group = groupAt(get().nodes, position);
+      if (group?.data.collapsed) {
+        set({ dropRefusal: `"${group.id}" is folded: open it (▸) to drop nodes into its sub-flow, or drop beside it` });
+        return null;
+      }
+      return place(make, position, group);
     },
 
     updateNode(id, node) {
@@ -169,11 +210,12 @@ export const useEditor = create<EditorState>()((set, get) => {
 
     addNote(position, text = '') {
       const { nodes } = get();
-      const taken = new Set(nodes.filter(isNote).map((n) => n.data.note.id));
-      const id = freshId('note', taken);
-      const note: NoteCanvasNode = { id: noteCanvasId(id), type: 'note', position, zIndex: NOTE_Z, data: { note: { id, text } }, selected: true };
-      // Notes go first: drawn under the nodes.
-      commit({ nodes: [note, ...nodes.map((n) => (n.selected ? { ...n, selected: false } : n))] });
+      const byId = indexById(nodes);
+      const group = groupAt(nodes, { x: position.x + NOTE_SIZE.width / 2, y: position.y + NOTE_SIZE.height / 2 }, { openOnly: true }, byId);
+      const parentId = group?.id;
+      const id = freshIdIn('note', noteScope(parentId), new Set(byId.keys()));
+      const note: NoteCanvasNode = { id: noteCanvasId(id, parentId), type: 'note', position: inside(nodes, group, position), zIndex: NOTE_Z, data: { note: { id, text } }, selected: true, ...(parentId ? { parentId } : {}) };
+      commit({ nodes: growGroups(withNote(nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), note), parentId) });
       return note.id;
     },
 
@@ -215,6 +257,25 @@ export const useEditor = create<EditorState>()((set, get) => {
       });
     },
 
+    showNode(id) {
+      const byId = indexById(get().nodes);
+      const target = byId.get(id);
+      if (!target) return false;
+      const around: string[] = [];
+      for (let p = target.parentId; p !== undefined; p = byId.get(p)?.parentId) around.unshift(p);
+      // Outermost first: opening a group leaves the folded groups inside it folded.
+      for (const groupId of around) {
+        const group = get().nodes.find((n) => n.id === groupId);
+        if (group && isFlowNode(group) && group.data.collapsed) get().toggleGroup(groupId);
+      }
+      const { nodes, edges } = get();
+      set({
+        nodes: nodes.map((n) => (n.id === id ? (n.selected ? n : { ...n, selected: true }) : n.selected ? { ...n, selected: false } : n)),
+        edges: edges.some((e) => e.selected) ? edges.map((e) => (e.selected ? { ...e, selected: false } : e)) : edges,
+      });
+      return true;
+    },
+
     renameFlow(name) {
       const { meta } = get();
       if (meta) commit({}, { meta: { ...meta, name } });
@@ -251,7 +312,7 @@ export const useEditor = create<EditorState>()((set, get) => {
         const newParent = n.parentId === undefined ? undefined : renamed.get(n.parentId);
         const intoOld = n.parentId !== undefined && newParent === undefined && taken.has(n.parentId);
         const parentId = newParent ?? (intoOld ? n.parentId : undefined);
-        const scope = isNote(n) ? NOTE_PREFIX : parentId ? `${parentId}/` : '';
+        const scope = isNote(n) ? noteScope(parentId) : parentId ? `${parentId}/` : '';
         const ownId = flowIdOf(n);
         // Inside a pasted group ids are free already; elsewhere they get a fresh one.
         const newOwnId = newParent ? ownId : freshIdIn(ownId.replace(/-\d+$/, ''), scope, taken);
@@ -260,7 +321,8 @@ export const useEditor = create<EditorState>()((set, get) => {
         renamed.set(n.id, id);
         const position = newParent ? n.position : { x: n.position.x + 40, y: n.position.y + 40 };
         const { parentId: _p, extent: _e, expandParent: _x, ...rest } = n;
-        const placed = { ...rest, id, selected: !newParent, position, ...(parentId ? { parentId, extent: 'parent' as const, expandParent: true } : {}) };
+        // Notes are not held in by their group's frame (see `toNoteNode`).
+        const placed = { ...rest, id, selected: !newParent, position, ...(parentId ? (isNote(n) ? { parentId } : { parentId, extent: 'parent' as const, expandParent: true }) : {}) };
         return isNote(n) ? ({ ...placed, data: { note: { ...n.data.note, id: newOwnId } } } as CanvasNode) : ({ ...placed, data: { ...n.data, node: { ...n.data.node, id: newOwnId } } } as CanvasNode);
       });
       const pastedEdges = clipboard.edges.map((e) => {
@@ -313,6 +375,48 @@ export function withDescendants(nodes: readonly CanvasNode[], ids: ReadonlySet<s
   // Parents come before children in the list, so one pass finds every depth.
   for (const n of nodes) if (n.parentId !== undefined && all.has(n.parentId)) all.add(n.id);
   return all;
+}
+
+/** The canvas id prefix of the notes drawn in `parentId` (a group), or at the top. */
+const noteScope = (parentId: string | undefined) => noteCanvasId('', parentId);
+
+/**
+ * A position in `group` (relative to it) for something placed at canvas position `at`, kept
+ * below the group's header (its fold button stays reachable); `at` itself at the top.
+ */
+function inside(nodes: readonly CanvasNode[], group: CanvasNode | undefined, at: { x: number; y: number }): { x: number; y: number } {
+  if (!group) return { x: Math.round(at.x), y: Math.round(at.y) };
+  const origin = absolutePosition(nodes, group);
+  return { x: Math.max(GROUP_PADDING / 2, Math.round(at.x - origin.x)), y: Math.max(GROUP_HEADER, Math.round(at.y - origin.y)) };
+}
+
+/** `nodes` with `note` added: a top-level note first, a group's right after its group (React Flow wants parents first). */
+function withNote(nodes: readonly CanvasNode[], note: NoteCanvasNode): CanvasNode[] {
+  if (note.parentId === undefined) return [note, ...nodes];
+  const at = nodes.findIndex((n) => n.id === note.parentId);
+  return [...nodes.slice(0, at + 1), note, ...nodes.slice(at + 1)];
+}
+
+/**
+ * The note `id` made a note of the open group its middle lies in, or of the main flow: its
+ * canvas id, own id (when taken there), parent and relative position change, the place on
+ * screen stays (unless it was over the group's header). The group grows to hold it.
+ */
+function moveNoteToWhereItLies(nodes: CanvasNode[], id: string): CanvasNode[] {
+  const byId = indexById(nodes);
+  const note = byId.get(id);
+  if (!note || !isNote(note)) return nodes;
+  const at = absolutePosition(nodes, note, byId);
+  const size = drawnSize(note);
+  const group = groupAt(nodes, { x: at.x + size.width / 2, y: at.y + size.height / 2 }, { openOnly: true }, byId);
+  if (group?.id === note.parentId) return growGroups(nodes, note.parentId);
+  byId.delete(id);
+  const ownId = note.data.note.id;
+  const scope = noteScope(group?.id);
+  const newOwnId = byId.has(scope + ownId) ? freshIdIn(ownId.replace(/-\d+$/, ''), scope, new Set(byId.keys())) : ownId;
+  const { parentId: _p, ...rest } = note;
+  const moved: NoteCanvasNode = { ...rest, id: scope + newOwnId, position: inside(nodes, group, at), data: { note: { ...note.data.note, id: newOwnId } }, ...(group ? { parentId: group.id } : {}) };
+  return growGroups(withNote(nodes.filter((n) => n !== note), moved), group?.id);
 }
 
 /** A fresh id among the canvas ids starting with `scope` (a group's `<id>/`, `note:`, or '' for the top). */

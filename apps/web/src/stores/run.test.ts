@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { decodeEventsNdjson, type RunEvent } from '@loom/shared';
-import { canvasIdOfLogged, useRun } from './run.js';
+import { canvasIdOfLogged, drawnAt, failures, useRun } from './run.js';
 
 const base = { v: 1 as const, runId: 'r' };
 const events: RunEvent[] = [
@@ -101,6 +101,40 @@ describe('nodes inside sub-flow groups', () => {
     useRun.getState().seek(4);
     expect(useRun.getState().scoped).toEqual({ 'sub/boom': 'sub/1/boom' });
     expect(useRun.getState().state.nodes['sub/1/boom']!.status).toBe('failed');
+  });
+
+  it('lists failed nodes where they are drawn: an inner node by its canvas id, only its latest attempt', () => {
+    const failed = (seq: number, nodeId: string, message: string, attempt = 1, retryInMs?: number): RunEvent => ({ ...base, seq, ts: seq, type: 'node.status', nodeId, status: 'failed', attempt, error: { message }, ...(retryInMs !== undefined ? { retryInMs } : {}) });
+    const failing: RunEvent[] = [
+      ...log.slice(0, 4),
+      failed(5, 'sub', 'sub-flow failed', 1, 10),
+      status(6, 'sub', 'running', 2),
+      status(7, 'sub/2/boom', 'running'),
+      failed(8, 'sub/2/boom', 'boom again'),
+      failed(9, 'sub/2/nest/1/leaf', 'deep'),
+      failed(10, 'sub', 'sub-flow "inner" failed: boom again', 2),
+    ];
+    useRun.getState().receive(failing.slice(0, 4));
+    // The first attempt's failure, while it is the latest the canvas knows.
+    expect(failures(useRun.getState().state, useRun.getState().scoped).map((f) => [f.logged, f.label, f.canvasId])).toEqual([['sub/1/boom', 'sub/boom', 'sub/boom']]);
+    useRun.getState().receive(failing.slice(4));
+    const { state, scoped } = useRun.getState();
+    // The retried group's first attempt of `boom` is left out: the canvas shows the second.
+    expect(failures(state, scoped).map((f) => [f.logged, f.label, f.canvasId, f.state.error?.message])).toEqual([
+      ['sub', 'sub', 'sub', 'sub-flow "inner" failed: boom again'],
+      ['sub/2/boom', 'sub/boom', 'sub/boom', 'boom again'],
+      ['sub/2/nest/1/leaf', 'sub/nest/leaf', 'sub/nest/leaf', 'deep'],
+    ]);
+  });
+
+  it('shows a node that failed inside a pattern\'s task on the nearest drawn node around it', () => {
+    expect(drawnAt('team/task-1/worker')).toBe('team');
+    expect(drawnAt('sub/2/team/task-1/worker')).toBe('sub/team');
+    expect(drawnAt('sub/2/boom')).toBe('sub/boom');
+    expect(drawnAt('plain')).toBe('plain');
+    const state = useRun.getState().state;
+    const nodes = { ...state.nodes, 'team/task-1/worker': { status: 'failed' as const, attempt: 1, lastSeq: 1, error: { message: 'no' } } };
+    expect(failures({ ...state, nodes } as typeof state, {})).toMatchObject([{ logged: 'team/task-1/worker', label: 'team/task-1/worker', canvasId: 'team' }]);
   });
 });
 

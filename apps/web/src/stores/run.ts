@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { applyRunEvent, createRunState, reduceRun, type RunEvent, type RunState, type RunStatus } from '@loom/shared';
+import { applyRunEvent, createRunState, reduceRun, type NodeState, type RunEvent, type RunState, type RunStatus } from '@loom/shared';
 import { followRun, type RunFollower } from '../api/live.js';
 
 /** What a node shows besides its status, computed once per update for all nodes (see `summarise`). */
@@ -70,6 +70,47 @@ export function canvasIdOfLogged(nodeId: string): string | undefined {
     else if (!/^\d+$/.test(parts[i]!)) return undefined; // a pattern's task, not a sub-flow drawn as a group
   }
   return names.join('/');
+}
+
+/**
+ * Where a logged node is drawn: its own canvas node (`sub/1/shout` -> `sub/shout`), or for a
+ * node the engine runs inside a pattern's task (`team/task-1/...`), the nearest canvas node
+ * around it (the pattern node).
+ */
+export function drawnAt(nodeId: string): string {
+  const parts = nodeId.split('/');
+  for (let k = parts.length; k > 1; k--) {
+    const canvasId = canvasIdOfLogged(parts.slice(0, k).join('/'));
+    if (canvasId !== undefined) return canvasId;
+  }
+  return parts[0]!;
+}
+
+/** A node that failed for good (no retry coming) in the shown run. */
+export interface NodeFailure {
+  /** The id the engine logged it under (`sub/2/shout`). */
+  logged: string;
+  /** How the run panel names it: the canvas id of a sub-flow's inner node (`sub/shout`), else the logged id. */
+  label: string;
+  /** The canvas node to show for it: itself, or the pattern node it ran inside. */
+  canvasId: string;
+  state: NodeState;
+}
+
+/**
+ * The failed nodes of `state`, in log order, with where each is drawn. An inner node's failure
+ * in an earlier attempt of its sub-flow is left out once a later attempt ran it (`scoped`
+ * follows the latest): the canvas shows the latest, and so does the list.
+ */
+export function failures(state: RunState, scoped: Record<string, string>): NodeFailure[] {
+  const found: NodeFailure[] = [];
+  for (const [logged, node] of Object.entries(state.nodes)) {
+    if (node.status !== 'failed' || node.retryInMs !== undefined) continue;
+    const inner = canvasIdOfLogged(logged);
+    if (inner !== undefined && (scoped[inner] ?? logged) !== logged) continue;
+    found.push({ logged, label: inner ?? logged, canvasId: inner ?? drawnAt(logged), state: node });
+  }
+  return found;
 }
 
 /** `previous` updated with logged ids in log order: a later attempt replaces an earlier one. */
