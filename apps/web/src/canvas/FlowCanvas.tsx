@@ -1,9 +1,10 @@
-import { Background, Controls, MiniMap, ReactFlow, type IsValidConnection } from '@xyflow/react';
+import { Background, Controls, ReactFlow, type IsValidConnection } from '@xyflow/react';
 import { useCallback } from 'react';
 import { connectionProblem } from '../flow/connect.js';
 import type { CanvasEdge, CanvasNode } from '../flow/model.js';
 import { useEditor } from '../stores/editor.js';
 import { canvasIdOfLogged, useRun } from '../stores/run.js';
+import { CanvasMiniMap } from './CanvasMiniMap.js';
 import { LoomNode } from './LoomNode.js';
 import { CanvasReadOnly, NoteNode } from './NoteNode.js';
 import { SubflowGroup } from './SubflowGroup.js';
@@ -49,7 +50,8 @@ export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
           minZoom={0.05}
         >
           <Background />
-          <MiniMap pannable zoomable />
+          {/* Not xyflow's MiniMap: see CanvasMiniMap for why. */}
+          <CanvasMiniMap />
           <Controls />
         </ReactFlow>
       </CanvasReadOnly.Provider>
