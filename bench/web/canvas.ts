@@ -62,8 +62,8 @@ interface MeasureOptions {
   batchEveryMs: number;
 }
 
-/** Stops the dash animation xyflow gives `animated` edges (FlowCanvas animates edges into running nodes). */
-const STILL_EDGES_CSS = '.react-flow__edge.animated path { animation: none !important; }';
+/** Stops the dash animation of edges into running nodes (FlowCanvas's RunningEdges stylesheet; xyflow's `animated` edges too). */
+const STILL_EDGES_CSS = '.react-flow__edge path.react-flow__edge-path { animation: none !important; }';
 /** Finished tasks in the run state before live-tasks starts, per node of the flow. */
 const PRELOADED_TASKS_PER_NODE = 5;
 

@@ -148,3 +148,24 @@ describe('FlowCanvas: groups and notes', () => {
     expect(screen.queryByTestId('note-editor')).toBeNull();
   });
 });
+
+describe('FlowCanvas: edges into running nodes', () => {
+  it('animates the edges into the running nodes by a stylesheet on their target, inner nodes by canvas id', () => {
+    show();
+    expect(screen.queryByTestId('running-edges')).toBeNull();
+    act(() =>
+      useRun.getState().receive([
+        { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['in', 'sub'], input: {} },
+        status(2, 'sub', 'running'),
+        status(3, 'sub/1/greet', 'running'),
+      ]),
+    );
+    const css = screen.getByTestId('running-edges').textContent ?? '';
+    expect(css).toContain('.react-flow__edge[data-target="sub"] path.react-flow__edge-path');
+    expect(css).toContain('[data-target="sub/greet"]');
+    expect(css).not.toContain('"in"');
+    expect(css).toContain('animation: dashdraw');
+    act(() => useRun.getState().receive([status(4, 'sub/1/greet', 'succeeded'), status(5, 'sub', 'succeeded')]));
+    expect(screen.queryByTestId('running-edges')).toBeNull();
+  });
+});

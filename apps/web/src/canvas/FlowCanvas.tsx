@@ -1,9 +1,10 @@
-import { Background, Controls, MiniMap, ReactFlow, type IsValidConnection } from '@xyflow/react';
-import { useCallback } from 'react';
+import { Background, Controls, ReactFlow, type IsValidConnection } from '@xyflow/react';
+import { useCallback, useMemo } from 'react';
 import { connectionProblem } from '../flow/connect.js';
 import type { CanvasEdge, CanvasNode } from '../flow/model.js';
 import { useEditor } from '../stores/editor.js';
 import { canvasIdOfLogged, useRun } from '../stores/run.js';
+import { CanvasMiniMap } from './CanvasMiniMap.js';
 import { LoomNode } from './LoomNode.js';
 import { CanvasReadOnly, NoteNode } from './NoteNode.js';
 import { SubflowGroup } from './SubflowGroup.js';
@@ -21,13 +22,14 @@ export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
   const onEdgesChange = useEditor((s) => s.onEdgesChange);
   const connect = useEditor((s) => s.connect);
   const refusal = useEditor((s) => s.connectionRefusal);
-  const activeEdges = useRun((s) => activeEdgeKey(s.state.nodes));
   const isValidConnection: IsValidConnection<CanvasEdge> = useCallback(
     (connection) => connectionProblem({ source: connection.source, target: connection.target, sourceHandle: connection.sourceHandle ?? null, targetHandle: connection.targetHandle ?? null }, useEditor.getState().nodes, useEditor.getState().edges) === null,
     [],
   );
-  const running = new Set(activeEdges ? activeEdges.split(',') : []);
-  const shownEdges = running.size ? edges.map((e) => (running.has(e.target) && !e.animated ? { ...e, animated: true } : e)) : edges;
+  // Each edge names its target in the DOM, so RunningEdges can animate the edges into running
+  // nodes with a stylesheet: a new edge array per run update made ReactFlow rebuild its edge
+  // lookups and every edge's store selector run (~20 ms per update at 500 nodes, bench:web live).
+  const shownEdges = useMemo(() => edges.map((e) => ({ ...e, domAttributes: { ...e.domAttributes, [TARGET_ATTRIBUTE]: e.target } })), [edges]);
   return (
     <div className="canvas" data-testid="canvas">
       <CanvasReadOnly.Provider value={readOnly}>
@@ -49,10 +51,12 @@ export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
           minZoom={0.05}
         >
           <Background />
-          <MiniMap pannable zoomable />
+          {/* Not xyflow's MiniMap: see CanvasMiniMap for why. */}
+          <CanvasMiniMap />
           <Controls />
         </ReactFlow>
       </CanvasReadOnly.Provider>
+      <RunningEdges />
       {refusal && (
         <div className="canvas-notice" role="status" data-testid="connection-refusal">
           {refusal}
@@ -61,6 +65,23 @@ export function FlowCanvas({ readOnly = false }: { readOnly?: boolean }) {
     </div>
   );
 }
+
+const TARGET_ATTRIBUTE = 'data-target';
+
+/**
+ * "Edges animate as data flows": the edges into running nodes get xyflow's `animated` dash
+ * (same stroke and keyframes), by a generated stylesheet keyed on the edges' target attribute.
+ * Only this component renders when the set of running nodes changes.
+ */
+function RunningEdges() {
+  const activeEdges = useRun((s) => activeEdgeKey(s.state.nodes));
+  if (!activeEdges) return null;
+  const selectors = activeEdges.split(',').map((id) => `.react-flow__edge[${TARGET_ATTRIBUTE}="${cssString(id)}"] path.react-flow__edge-path`);
+  return <style data-testid="running-edges">{`${selectors.join(',\n')} { stroke-dasharray: 5; animation: dashdraw 0.5s linear infinite; }`}</style>;
+}
+
+/** The inside of a double-quoted CSS string. */
+const cssString = (text: string) => text.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\a ' : `\\${c}`));
 
 /** Ids of running nodes as one string, so the selector's value only changes when the set does. */
 function activeEdgeKey(nodes: Record<string, { status: string }>): string {

@@ -58,6 +58,13 @@ export function statusLabel(state: NodeState): string {
   return state.status;
 }
 
+/**
+ * Summaries up to this length fit on the node's one line (210 px, 12 px text) even in wide
+ * letters, so they are drawn without `overflow: hidden`: an overflow clip is a paint property
+ * node, which Chromium's layerization walks on every pan/zoom frame (one per node at 500 nodes).
+ */
+const SUMMARY_FITS_CHARS = 18;
+
 function LoomNodeView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
   countNodeRender(id); // the canvas benchmark counts renders per run update
   const node = data.node;
@@ -65,6 +72,7 @@ function LoomNodeView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
   const status = run.node && run.node.status !== 'pending' ? run.node : undefined;
   const duration = status?.startedAt !== undefined && status.finishedAt !== undefined ? status.finishedAt - status.startedAt : undefined;
   const ports = outputPorts(node);
+  const text = summary(node);
   const retrying = status?.status === 'failed' && status.retryInMs !== undefined;
   return (
     <div
@@ -75,7 +83,7 @@ function LoomNodeView({ id, data, selected }: NodeProps<FlowCanvasNode>) {
       {node.kind !== 'input' && <Handle type="target" position={Position.Left} />}
       <div className="loom-node-kind">{KIND_LABEL[node.kind]}</div>
       <div className="loom-node-title">{node.name ?? node.id}</div>
-      <div className="loom-node-summary">{summary(node)}</div>
+      <div className={`loom-node-summary${text.length > SUMMARY_FITS_CHARS ? ' clipped' : ''}`}>{text}</div>
       {/* Always there, empty until the node runs: a row that appeared would resize the node,
           and React Flow would measure it again and redraw its edges, on every status change. */}
       {!status && <div className="loom-node-status" aria-hidden="true">{'\u00a0'}</div>}
