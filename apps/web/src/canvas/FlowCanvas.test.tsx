@@ -169,3 +169,21 @@ describe('FlowCanvas: edges into running nodes', () => {
     expect(screen.queryByTestId('running-edges')).toBeNull();
   });
 });
+
+describe('FlowCanvas: the dot grid', () => {
+  it('draws the dots for a flow of up to 300 nodes and a plain canvas past that', () => {
+    const { container, unmount } = show();
+    expect(container.querySelector('.react-flow__background')).not.toBeNull();
+    unmount();
+    const big: Flow = {
+      ...flow,
+      notes: [],
+      nodes: [{ id: 'in', kind: 'input', config: { fields: {} } }, ...Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, kind: 'skill' as const, config: { skill: 'template', params: { template: 'x' } } }))],
+      edges: [],
+    };
+    act(() => useEditor.getState().load(big, 'big', 1));
+    const { container: bigCanvas } = show();
+    expect(bigCanvas.querySelector('.react-flow__node')).not.toBeNull();
+    expect(bigCanvas.querySelector('.react-flow__background')).toBeNull();
+  });
+});
