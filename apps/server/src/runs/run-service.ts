@@ -290,7 +290,7 @@ export class RunService {
   }
 
   /**
-   * Commits (and publishes) the waiting events once the oldest has waited MAX_BATCH_WAIT_MS.
+   * Commits (and publishes) the waiting events once the oldest has waited `maxBatchWaitMs`.
    * The server calls it as each HTTP request and socket message arrives: a batch is otherwise
    * committed after the event loop's I/O phase, which a burst (100 starts and joins at once)
    * makes long, and the events timers made before it would wait for every request in it.
