@@ -14,6 +14,8 @@ beforeAll(() => {
     unobserve() {}
     disconnect() {}
   } as unknown as typeof ResizeObserver;
+  // jsdom cannot draw (and says so on the console for every call): the minimap gets no context and skips drawing.
+  HTMLCanvasElement.prototype.getContext = (() => null) as typeof HTMLCanvasElement.prototype.getContext;
   (globalThis as { DOMMatrixReadOnly?: unknown }).DOMMatrixReadOnly ??= class {
     m22 = 1;
     constructor(_transform?: string) {}
