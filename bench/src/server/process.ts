@@ -69,10 +69,9 @@ process.on('exit', () => {
  * Spawns a server and resolves once /healthz answers 200. Loom gets a database in `dir`
  * (a fresh folder is a first start: migrations, templates seeded, key file written).
  */
-export async function startServer(kind: ServerKind, dir: string, options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<StartedServer> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+export async function startServer(kind: ServerKind, dir: string, timeoutMs = 30_000): Promise<StartedServer> {
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !OWN_VARIABLES.test(key)));
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }, options.env);
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
   if (kind === 'loom') Object.assign(env, { DATABASE_URL: join(dir, 'loom.db'), LOOM_SECRET_KEY_FILE: join(dir, 'secret.key') });
   // One profile folder per server, named after its temp folder (the measurement).
   const nodeFlags = kind === 'loom' && cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, basename(dir))}`] : [];

@@ -305,111 +305,96 @@ interface LiveParams {
   warmUpRounds: number;
 }
 
-/** What one server's measured rounds add up to. */
-interface LiveTotals {
-  latencies: number[];
-  burstLatencies: number[];
-  steadyLatencies: number[];
-  events: number;
-  wall: number;
-  serverCpu: number;
-  clientCpu: number;
-}
-
 /**
- * One server's S5 set-up: the flow saved and one socket per concurrent run. `round` starts
- * `count` runs at once, each joined (afterSeq 0) by its socket right after `runs.start`
- * answers, follows them to `run.finished`, and checks each socket got the whole log once.
+ * S5 on one server: the flow saved and one socket per concurrent run. A round starts `runs`
+ * runs at once, each joined (afterSeq 0) by its socket right after `runs.start` answers,
+ * follows them to `run.finished`, and checks each socket got the whole log once; `rounds`
+ * measured rounds follow `warmUpRounds` unrecorded ones.
  */
-async function openLiveBench(server: StartedServer, params: LiveParams) {
-  const { url } = server;
-  const flow = await createFlow(url, delayChain(params.nodes, params.delayMs));
-  const sockets: LiveSocket[] = await Promise.all(Array.from({ length: params.runs }, () => connectSocket(url)));
-  const watched = new Map<string, Watched>();
-  const eventsOf = (batch: { runId: string; events: RunEvent[] }) => {
-    const at = Date.now();
-    const w = watched.get(batch.runId);
-    if (!w) return;
-    for (const e of batch.events) {
-      w.seqs.push(e.seq);
-      w.ts.push(e.ts);
-      w.at.push(at);
-      if (e.type === 'run.finished') w.finished();
-    }
-  };
-  for (const socket of sockets) socket.on('run:events', eventsOf);
-
-  const round = async (count: number) => {
-    const t0 = performance.now();
-    let joinsPending = count;
-    /** When the last run:join was answered (Date.now()): before it, the server was still taking starts and joins. */
-    let allJoinedAt = Infinity;
-    const outcomes = await Promise.all(
-      sockets.slice(0, count).map(async (socket) => {
-        const run: RunRecord = await startRun(url, flow.id, BENCH_INPUT, false);
-        let finished!: () => void;
-        const w: Watched = { seqs: [], ts: [], at: [], finished: () => finished(), done: new Promise<void>((r) => (finished = r)) };
-        watched.set(run.id, w);
-        const ack = await joinRun(socket, run.id, 0);
-        if (--joinsPending === 0) allJoinedAt = Date.now();
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`run ${run.id}: no run.finished on its socket within 60 s`)), 60_000);
-        });
-        await Promise.race([w.done, timeout]).finally(() => clearTimeout(timer));
-        socket.emit('run:leave', { runId: run.id });
-        watched.delete(run.id);
-        return { run, ack, w };
-      }),
-    );
-    const wall = performance.now() - t0;
-    let events = 0;
-    const latencies: number[] = [];
-    const burstLatencies: number[] = [];
-    const steadyLatencies: number[] = [];
-    for (const { run, ack, w } of outcomes) {
-      const last = w.seqs.length ? Math.max(...w.seqs) : 0;
-      const unique = new Set(w.seqs).size;
-      // Catch-up and live together must be the whole log, once each: no gap, no duplicate.
-      if (unique !== last || w.seqs.length !== last) throw new Error(`run ${run.id}: received ${w.seqs.length} events (${unique} distinct), last seq ${last}`);
-      if (last !== expectedEvents(params.nodes + 2)) throw new Error(`run ${run.id}: ${last} events, expected ${expectedEvents(params.nodes + 2)}`);
-      events += last;
-      for (let i = 0; i < w.seqs.length; i++) {
-        if (w.seqs[i]! <= ack.lastSeq) continue;
-        const latency = w.at[i]! - w.ts[i]!;
-        latencies.push(latency);
-        (w.ts[i]! < allJoinedAt ? burstLatencies : steadyLatencies).push(latency);
+export async function measureLiveLatency(params: LiveParams) {
+  return withServer('live', async (server) => {
+    const { url } = server;
+    const flow = await createFlow(url, delayChain(params.nodes, params.delayMs));
+    const sockets: LiveSocket[] = await Promise.all(Array.from({ length: params.runs }, () => connectSocket(url)));
+    const watched = new Map<string, Watched>();
+    const eventsOf = (batch: { runId: string; events: RunEvent[] }) => {
+      const at = Date.now();
+      const w = watched.get(batch.runId);
+      if (!w) return;
+      for (const e of batch.events) {
+        w.seqs.push(e.seq);
+        w.ts.push(e.ts);
+        w.at.push(at);
+        if (e.type === 'run.finished') w.finished();
       }
-    }
-    return { wall, events, latencies, burstLatencies, steadyLatencies };
-  };
+    };
+    for (const socket of sockets) socket.on('run:events', eventsOf);
 
-  /** How late this (client) process's event loop ran during the measured rounds: a busy client receives late. */
-  const clientLoopDelay = monitorEventLoopDelay({ resolution: 1 });
-  const totals: LiveTotals = { latencies: [], burstLatencies: [], steadyLatencies: [], events: 0, wall: 0, serverCpu: 0, clientCpu: 0 };
-  let before: Record<string, Histogram | undefined> = {};
-  let messagesBefore = 0;
-  return {
-    warmUp: async () => {
-      for (let r = 0; r < params.warmUpRounds; r++) await round(params.runs);
-      const text = await metricsText(url);
-      before = parseMetrics(text);
-      messagesBefore = parseValue(text, 'loom_live_messages_total') ?? 0;
-    },
-    measure: async () => {
-      gc();
-      clientLoopDelay.enable();
-      const { value: one, serverCpuMs, clientCpuMs } = await withCpu(server.serverPid, () => round(params.runs)).finally(() => clientLoopDelay.disable());
-      totals.latencies.push(...one.latencies);
-      totals.burstLatencies.push(...one.burstLatencies);
-      totals.steadyLatencies.push(...one.steadyLatencies);
-      totals.events += one.events;
-      totals.wall += one.wall;
-      totals.serverCpu += serverCpuMs;
-      totals.clientCpu += clientCpuMs;
-    },
-    /** The measured rounds summed up, with the server's own histograms over them. */
-    summary: async () => {
+    const round = async () => {
+      const t0 = performance.now();
+      let joinsPending = params.runs;
+      /** When the last run:join was answered (Date.now()): before it, the server was still taking starts and joins. */
+      let allJoinedAt = Infinity;
+      const outcomes = await Promise.all(
+        sockets.map(async (socket) => {
+          const run: RunRecord = await startRun(url, flow.id, BENCH_INPUT, false);
+          let finished!: () => void;
+          const w: Watched = { seqs: [], ts: [], at: [], finished: () => finished(), done: new Promise<void>((r) => (finished = r)) };
+          watched.set(run.id, w);
+          const ack = await joinRun(socket, run.id, 0);
+          if (--joinsPending === 0) allJoinedAt = Date.now();
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`run ${run.id}: no run.finished on its socket within 60 s`)), 60_000);
+          });
+          await Promise.race([w.done, timeout]).finally(() => clearTimeout(timer));
+          socket.emit('run:leave', { runId: run.id });
+          watched.delete(run.id);
+          return { run, ack, w };
+        }),
+      );
+      const wall = performance.now() - t0;
+      let events = 0;
+      const burstLatencies: number[] = [];
+      const steadyLatencies: number[] = [];
+      for (const { run, ack, w } of outcomes) {
+        const last = w.seqs.length ? Math.max(...w.seqs) : 0;
+        const unique = new Set(w.seqs).size;
+        // Catch-up and live together must be the whole log, once each: no gap, no duplicate.
+        if (unique !== last || w.seqs.length !== last) throw new Error(`run ${run.id}: received ${w.seqs.length} events (${unique} distinct), last seq ${last}`);
+        if (last !== expectedEvents(params.nodes + 2)) throw new Error(`run ${run.id}: ${last} events, expected ${expectedEvents(params.nodes + 2)}`);
+        events += last;
+        for (let i = 0; i < w.seqs.length; i++) {
+          if (w.seqs[i]! <= ack.lastSeq) continue;
+          (w.ts[i]! < allJoinedAt ? burstLatencies : steadyLatencies).push(w.at[i]! - w.ts[i]!);
+        }
+      }
+      return { wall, events, burstLatencies, steadyLatencies };
+    };
+
+    try {
+      for (let r = 0; r < params.warmUpRounds; r++) await round();
+      const textBefore = await metricsText(url);
+      const before = parseMetrics(textBefore);
+      /** How late this (client) process's event loop ran during the measured rounds: a busy client receives late. */
+      const clientLoopDelay = monitorEventLoopDelay({ resolution: 1 });
+      const burstLatencies: number[] = [];
+      const steadyLatencies: number[] = [];
+      let events = 0;
+      let wall = 0;
+      let serverCpu = 0;
+      let clientCpu = 0;
+      for (let r = 0; r < params.rounds; r++) {
+        gc();
+        clientLoopDelay.enable();
+        const { value: one, serverCpuMs, clientCpuMs } = await withCpu(server.serverPid, round).finally(() => clientLoopDelay.disable());
+        burstLatencies.push(...one.burstLatencies);
+        steadyLatencies.push(...one.steadyLatencies);
+        events += one.events;
+        wall += one.wall;
+        serverCpu += serverCpuMs;
+        clientCpu += clientCpuMs;
+      }
       const text = await metricsText(url);
       const after = parseMetrics(text);
       const histograms: Record<string, HistogramSummary | null> = {};
@@ -417,8 +402,15 @@ async function openLiveBench(server: StartedServer, params: LiveParams) {
         const h = after[name];
         histograms[name] = h ? summarise(histogramDelta(h, before[name]), unit, scale) : null;
       }
-      const { latencies, burstLatencies, steadyLatencies, events, wall } = totals;
-      return {
+      const latencies = [...burstLatencies, ...steadyLatencies];
+      const messages = (parseValue(text, 'loom_live_messages_total') ?? NaN) - (parseValue(textBefore, 'loom_live_messages_total') ?? 0);
+      const result = {
+        description: `${params.runs} concurrent runs of input -> ${params.nodes} delay(${params.delayMs} ms) -> output, each followed by its own socket.io client (WebSocket) that joins (run:join, afterSeq 0) right after runs.start; latency = arrival (Date.now()) - event.ts, live events only (seq > the join ack's lastSeq); after ${params.warmUpRounds} unrecorded rounds`,
+        runs: params.runs,
+        rounds: params.rounds,
+        warmUpRounds: params.warmUpRounds,
+        eventsPerRun: expectedEvents(params.nodes + 2),
+        delaysPerRunMs: params.nodes * params.delayMs,
         liveEvents: latencies.length,
         catchUpEvents: events - latencies.length,
         p50Ms: ms(median(latencies), 1),
@@ -433,48 +425,23 @@ async function openLiveBench(server: StartedServer, params: LiveParams) {
         /** Wall of a round (start of the first run to the last run.finished received), beside one run's delays alone. */
         roundWallMs: ms(wall / params.rounds, 1),
         /** run:events messages the server sent to the rooms per round (live; catch-ups not counted). */
-        messagesPerRound: Math.round(((parseValue(text, 'loom_live_messages_total') ?? NaN) - messagesBefore) / params.rounds),
+        messagesPerRound: Math.round(messages / params.rounds),
         /** This process's event-loop delay during the measured rounds (p99, max), ms: part of every latency above. */
         clientLoopDelayP99Ms: ms(clientLoopDelay.percentile(99) / 1e6, 1),
         clientLoopDelayMaxMs: ms(clientLoopDelay.max / 1e6, 1),
         /** CPU of the server process and of this client process per round, ms. */
-        serverCpuMs: ms(totals.serverCpu / params.rounds, 0),
-        clientCpuMs: ms(totals.clientCpu / params.rounds, 0),
+        serverCpuMs: ms(serverCpu / params.rounds, 0),
+        clientCpuMs: ms(clientCpu / params.rounds, 0),
         /** Server-side histograms over the measured rounds (bucket bounds: "p99 at most"). */
         server: histograms,
       };
-    },
-    close: () => {
-      for (const socket of sockets) socket.close();
-    },
-  };
-}
-
-/** S5: `rounds` measured rounds after `warmUpRounds` unrecorded ones, on one server. */
-export async function measureLiveLatency(params: LiveParams) {
-  return withServer('live', async (server) => {
-    const bench = await openLiveBench(server, params);
-    try {
-      await bench.warmUp();
-      for (let r = 0; r < params.rounds; r++) await bench.measure();
-      const summary = await bench.summary();
-      const result = {
-        description: `${params.runs} concurrent runs of input -> ${params.nodes} delay(${params.delayMs} ms) -> output, each followed by its own socket.io client (WebSocket) that joins (run:join, afterSeq 0) right after runs.start; latency = arrival (Date.now()) - event.ts, live events only (seq > the join ack's lastSeq); after ${params.warmUpRounds} unrecorded rounds`,
-        runs: params.runs,
-        rounds: params.rounds,
-        warmUpRounds: params.warmUpRounds,
-        eventsPerRun: expectedEvents(params.nodes + 2),
-        delaysPerRunMs: params.nodes * params.delayMs,
-        ...summary,
-      };
-      const sent = summary.server['loom_live_send_delay_seconds'];
       progress(
         `S5 live latency: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms over ${result.liveEvents} live events (made during the starts and joins: p99 ${result.burstP99Ms} ms; after: ${result.steadyP99Ms} ms); ` +
-          `server: event to send p99 <= ${sent?.p99AtMost ?? '?'} ms, ${result.serverCpuMs} ms CPU per round; client loop delay p99 ${result.clientLoopDelayP99Ms} ms`,
+          `server: event to send p99 <= ${histograms['loom_live_send_delay_seconds']?.p99AtMost ?? '?'} ms, ${result.serverCpuMs} ms CPU per round; client loop delay p99 ${result.clientLoopDelayP99Ms} ms`,
       );
       return result;
     } finally {
-      bench.close();
+      for (const socket of sockets) socket.close();
     }
   });
 }

@@ -54,6 +54,7 @@ const flow: Flow = {
 };
 
 const base = { v: 1 as const, runId: 'r' };
+const started: RunEvent = { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['in', 'sub'], input: {} };
 const status = (seq: number, nodeId: string, s: 'running' | 'succeeded' | 'failed'): RunEvent => ({ ...base, seq, ts: seq, type: 'node.status', nodeId, status: s, attempt: 1, ...(s === 'failed' ? { error: { message: `${nodeId} broke` } } : {}) });
 
 beforeEach(() => {
@@ -81,7 +82,7 @@ describe('FlowCanvas: groups and notes', () => {
     expect(screen.getByTestId('node-sub/greet').textContent).toContain('greet');
     act(() =>
       useRun.getState().receive([
-        { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['in', 'sub'], input: {} },
+        started,
         status(2, 'sub', 'running'),
         status(3, 'sub/1/in', 'running'),
         status(4, 'sub/1/in', 'succeeded'),
@@ -130,7 +131,7 @@ describe('FlowCanvas: groups and notes', () => {
     show();
     act(() =>
       useRun.getState().receive([
-        { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['in', 'sub'], input: {} },
+        started,
         status(2, 'sub', 'running'),
         status(3, 'sub/1/in', 'succeeded'),
         status(4, 'sub/1/greet', 'failed'),
@@ -157,7 +158,7 @@ describe('FlowCanvas: edges into running nodes', () => {
     expect(screen.queryByTestId('running-edges')).toBeNull();
     act(() =>
       useRun.getState().receive([
-        { ...base, seq: 1, ts: 1, type: 'run.started', flowId: 'f', flowHash: 'h', nodeIds: ['in', 'sub'], input: {} },
+        started,
         status(2, 'sub', 'running'),
         status(3, 'sub/1/greet', 'running'),
       ]),

@@ -15,10 +15,9 @@ import { failures, runInput, runOutcome, useRun } from '../stores/run.js';
 
 type Tab = 'run' | 'timeline' | 'supervision' | 'metrics' | 'history';
 
-/** Run, watch, replay and fork: the panel under the canvas. */
 /**
- * `onShowNode` shows a canvas node (the editor centres it); without it, clicking a failed node
- * in the run tab only selects it.
+ * Run, watch, replay and fork: the panel under the canvas. `onShowNode` shows a canvas node (the
+ * editor centres it); without it, clicking a failed node in the run tab only selects it.
  */
 export function RunPanel({ flowId, sampleInput, onBeforeRun, onShowNode }: { flowId: string; sampleInput: unknown; onBeforeRun: () => Promise<boolean>; onShowNode?: (canvasId: string) => void }) {
   const [tab, setTab] = useState<Tab>('run');
